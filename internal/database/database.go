@@ -1,0 +1,151 @@
+// Package database owns pgStack's two connection pools: the owner pool
+// (DATABASE_URL: migrations, the platform's own queries) and the request pool,
+// which logs in as `authenticator` and can only switch to anon, authenticated
+// and service_role — every client statement runs there, through AsCaller.
+package database
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pgstack/pgstack/gen/db"
+)
+
+// AuthenticatorRole is the login role of the request pool.
+const AuthenticatorRole = "authenticator"
+
+// Options configures Open.
+type Options struct {
+	DatabaseURL string
+	// AuthenticatorPassword, when set, is the operator-managed password of the
+	// authenticator role. When empty, one is derived from Secret and set.
+	AuthenticatorPassword string
+	// Secret derives the authenticator password (JWT_SECRET).
+	Secret           string
+	PoolSize         int
+	StatementTimeout time.Duration
+}
+
+// DB is the pair of pools and the generated queries over the owner pool.
+type DB struct {
+	Owner    *pgxpool.Pool
+	Requests *pgxpool.Pool
+	Queries  *db.Queries
+
+	statementTimeout time.Duration
+}
+
+// Open connects both pools. Migrations must have run (Migrate) so the
+// authenticator role exists.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	ownerCfg, err := pgxpool.ParseConfig(o.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	ownerCfg.MaxConns = 4
+	owner, err := pgxpool.NewWithConfig(ctx, ownerCfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect owner pool: %w", err)
+	}
+
+	password := o.AuthenticatorPassword
+	if password == "" {
+		password = DeriveAuthenticatorPassword(o.Secret)
+		if err := SetAuthenticatorPassword(ctx, owner, password); err != nil {
+			owner.Close()
+			return nil, err
+		}
+	}
+
+	reqCfg, err := pgxpool.ParseConfig(o.DatabaseURL)
+	if err != nil {
+		owner.Close()
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	reqCfg.ConnConfig.User = AuthenticatorRole
+	reqCfg.ConnConfig.Password = password
+	reqCfg.ConnConfig.RuntimeParams["application_name"] = "pgstack"
+	if o.PoolSize > 0 {
+		reqCfg.MaxConns = int32(o.PoolSize)
+	}
+	requests, err := pgxpool.NewWithConfig(ctx, reqCfg)
+	if err != nil {
+		owner.Close()
+		return nil, fmt.Errorf("connect request pool: %w", err)
+	}
+	if err := requests.Ping(ctx); err != nil {
+		owner.Close()
+		requests.Close()
+		return nil, fmt.Errorf("connect as %s: %w", AuthenticatorRole, err)
+	}
+	return &DB{Owner: owner, Requests: requests, Queries: db.New(owner), statementTimeout: o.StatementTimeout}, nil
+}
+
+// Close closes both pools.
+func (d *DB) Close() {
+	d.Requests.Close()
+	d.Owner.Close()
+}
+
+// Ping checks that the database answers through the request pool.
+func (d *DB) Ping(ctx context.Context) error {
+	return d.Requests.Ping(ctx)
+}
+
+// DeriveAuthenticatorPassword derives the authenticator's password from the
+// JWT secret, so every replica sharing the secret computes the same one.
+func DeriveAuthenticatorPassword(secret string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("pgstack authenticator password"))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// SetAuthenticatorPassword stores password for the authenticator role as a
+// SCRAM-SHA-256 verifier computed here, so the clear text never reaches the
+// server or its statement log.
+func SetAuthenticatorPassword(ctx context.Context, owner *pgxpool.Pool, password string) error {
+	verifier, err := scramVerifier(password)
+	if err != nil {
+		return err
+	}
+	// ALTER ROLE takes no parameters; the verifier is base64 and '$'/':' only.
+	if _, err := owner.Exec(ctx, fmt.Sprintf(`ALTER ROLE %s WITH LOGIN PASSWORD '%s'`,
+		pgx.Identifier{AuthenticatorRole}.Sanitize(), verifier)); err != nil {
+		return fmt.Errorf("set %s password: %w", AuthenticatorRole, err)
+	}
+	return nil
+}
+
+// scramVerifier returns the SCRAM-SHA-256 verifier of password (RFC 5802,
+// PostgreSQL's stored format).
+func scramVerifier(password string) (string, error) {
+	const iterations = 4096
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("salt: %w", err)
+	}
+	salted, err := pbkdf2.Key(sha256.New, password, salt, iterations, sha256.Size)
+	if err != nil {
+		return "", fmt.Errorf("derive key: %w", err)
+	}
+	mac := func(key []byte, msg string) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(msg))
+		return m.Sum(nil)
+	}
+	clientKey := mac(salted, "Client Key")
+	storedKey := sha256.Sum256(clientKey)
+	serverKey := mac(salted, "Server Key")
+	b64 := base64.StdEncoding.EncodeToString
+	return fmt.Sprintf("SCRAM-SHA-256$%d:%s$%s:%s", iterations, b64(salt), b64(storedKey[:]), b64(serverKey)), nil
+}
