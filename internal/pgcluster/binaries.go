@@ -21,21 +21,25 @@ var ErrNoBinaries = errors.New("PostgreSQL server binaries (initdb, postgres) no
 // `pg_config --bindir` names, else one on PATH, else the newest
 // /usr/lib/postgresql/<version>/bin, else /usr/local/pgsql/bin.
 func FindBinDir() (string, error) {
-	if pgConfig, err := exec.LookPath("pg_config"); err == nil {
+	return findBinDir(exec.LookPath, "/usr/lib/postgresql/*/bin", "/usr/local/pgsql/bin")
+}
+
+func findBinDir(lookPath func(string) (string, error), versionedGlob, fallback string) (string, error) {
+	if pgConfig, err := lookPath("pg_config"); err == nil {
 		if out, err := exec.Command(pgConfig, "--bindir").Output(); err == nil {
 			if dir := strings.TrimSpace(string(out)); hasServer(dir) {
 				return dir, nil
 			}
 		}
 	}
-	if initdb, err := exec.LookPath("initdb"); err == nil {
+	if initdb, err := lookPath("initdb"); err == nil {
 		if dir := filepath.Dir(initdb); hasServer(dir) {
 			return dir, nil
 		}
 	}
-	versioned, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	versioned, _ := filepath.Glob(versionedGlob)
 	sort.Slice(versioned, func(i, j int) bool { return majorOf(versioned[i]) > majorOf(versioned[j]) })
-	for _, dir := range append(versioned, "/usr/local/pgsql/bin") {
+	for _, dir := range append(versioned, fallback) {
 		if hasServer(dir) {
 			return dir, nil
 		}

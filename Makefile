@@ -1,0 +1,40 @@
+# pgStack. `make test` runs everything CI runs.
+GO ?= go
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: build generate check-generated vet test bench start
+
+build:
+	$(GO) build -o bin/pgstack ./cmd/pgstack
+
+# gen/ is written only by this target.
+generate:
+	$(GO) generate ./...
+
+# Regenerate and fail if gen/ changed: a spec, query or migration was edited
+# without regenerating, or generated code was edited by hand.
+check-generated:
+	@snapshot=$$(mktemp -d) && cp -r gen "$$snapshot/" && \
+	$(GO) generate ./... && \
+	if ! diff -r "$$snapshot/gen" gen >/dev/null; then \
+		diff -r "$$snapshot/gen" gen | head -40; rm -rf "$$snapshot"; \
+		echo "gen/ does not match openapi/, queries/ and migrations/: run 'make generate' and commit gen/"; exit 1; \
+	fi; rm -rf "$$snapshot"
+	@if [ -n "$$(git status --porcelain --untracked-files=all -- gen 2>/dev/null)" ] && [ -n "$$CI" ]; then \
+		git status --short -- gen; echo "gen/ differs from the commit: run 'make generate' and commit gen/"; exit 1; fi
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) mod tidy -diff
+	$(GO) vet ./...
+
+test: check-generated vet
+	$(GO) test -race -count=1 ./...
+
+# Benchmarks report ratios against a baseline measured in the same run.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./...
+
+start:
+	$(GO) run ./cmd/pgstack start
