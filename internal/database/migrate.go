@@ -58,9 +58,21 @@ func Migrate(ctx context.Context, databaseURL string, log *slog.Logger) error {
 }
 
 // bootstrap creates the schema that holds goose's version table. It is the
-// only DDL outside the migration files.
+// only DDL outside the migration files. CREATE SCHEMA IF NOT EXISTS is not
+// safe against a concurrent twin, so it runs under the migration lock too.
 func bootstrap(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS pgstack`); err != nil {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create schema pgstack: %w", err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockID)); err != nil {
+		return fmt.Errorf("take migration lock: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS pgstack`); err != nil {
+		return fmt.Errorf("create schema pgstack: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create schema pgstack: %w", err)
 	}
 	return nil
