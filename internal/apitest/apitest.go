@@ -183,3 +183,12 @@ func (e *Env) validate(t *testing.T, req *http.Request, res *http.Response, body
 		return
 	}
 }
+
+// Serve starts a real HTTP server on loopback for clients outside the process
+// (the JavaScript client tests) and returns its URL.
+func (e *Env) Serve(t testing.TB) string {
+	t.Helper()
+	srv := httptest.NewServer(e.Handler)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
