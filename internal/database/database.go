@@ -118,12 +118,19 @@ func SetAuthenticatorPassword(ctx context.Context, owner *pgxpool.Pool, password
 	if err != nil {
 		return err
 	}
-	// ALTER ROLE takes no parameters; the verifier is base64 and '$'/':' only.
-	if _, err := owner.Exec(ctx, fmt.Sprintf(`ALTER ROLE %s WITH LOGIN PASSWORD '%s'`,
-		pgx.Identifier{AuthenticatorRole}.Sanitize(), verifier)); err != nil {
-		return fmt.Errorf("set %s password: %w", AuthenticatorRole, err)
-	}
-	return nil
+	// Replicas starting together would fail each other's ALTER ROLE with
+	// "tuple concurrently updated": serialise them under the migration lock.
+	return pgx.BeginFunc(ctx, owner, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockID)); err != nil {
+			return fmt.Errorf("take migration lock: %w", err)
+		}
+		// ALTER ROLE takes no parameters; the verifier is base64 and '$'/':' only.
+		if _, err := tx.Exec(ctx, fmt.Sprintf(`ALTER ROLE %s WITH LOGIN PASSWORD '%s'`,
+			pgx.Identifier{AuthenticatorRole}.Sanitize(), verifier)); err != nil {
+			return fmt.Errorf("set %s password: %w", AuthenticatorRole, err)
+		}
+		return nil
+	})
 }
 
 // scramVerifier returns the SCRAM-SHA-256 verifier of password (RFC 5802,

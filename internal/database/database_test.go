@@ -321,3 +321,53 @@ func TestMigrateIsIdempotentUnderConcurrency(t *testing.T) {
 		t.Errorf("applied migrations = %d, auth tables = %d; want 3 and 7 (each migration once)", applied, tables)
 	}
 }
+
+// Replicas sharing a secret open their pools at the same time: each sets the
+// derived authenticator password, and none may fail because of the others.
+// Not parallel: the role is cluster-wide, and the other tests log in with the
+// harness's password over TCP, which this test restores at the end.
+func TestOpenConcurrentlyDerivesOnePassword(t *testing.T) {
+	tdb := pgtest.NewDB(t)
+	ctx := context.Background()
+	const secret = "replica-secret-replica-secret-replica-secret"
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db, err := database.Open(ctx, database.Options{DatabaseURL: tdb.URL, Secret: secret, PoolSize: 1})
+			if err == nil {
+				err = db.Ping(ctx)
+				db.Close()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replica %d: %v", i, err)
+		}
+	}
+
+	// The stored SCRAM verifier accepts the derived password and nothing else.
+	derived := database.DeriveAuthenticatorPassword(secret)
+	for _, c := range []struct {
+		password string
+		ok       bool
+	}{{derived, true}, {derived + "x", false}} {
+		conn, err := pgx.Connect(ctx, tdb.TCPURL(database.AuthenticatorRole, c.password))
+		if (err == nil) != c.ok {
+			t.Errorf("TCP login as authenticator with password ok=%v: err = %v", c.ok, err)
+		}
+		if err == nil {
+			conn.Close(ctx)
+		}
+	}
+
+	owner := tdb.Open(t).Owner
+	if err := database.SetAuthenticatorPassword(ctx, owner, pgtest.AuthenticatorPassword); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -97,7 +97,9 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Database, error)
 func (d *Database) URL() string { return d.cluster.URL("postgres") }
 
 // TCPURL is the superuser connection over 127.0.0.1, for psql and other tools.
-func (d *Database) TCPURL() string { return d.cluster.TCPURL("postgres", d.State.SuperuserPassword) }
+func (d *Database) TCPURL() string {
+	return d.cluster.TCPURL(pgcluster.Superuser, d.State.SuperuserPassword, "postgres")
+}
 
 // Stop shuts PostgreSQL down and waits for it to exit.
 func (d *Database) Stop(ctx context.Context) error { return d.cluster.Stop(ctx) }

@@ -341,9 +341,10 @@ func (c *Cluster) URL(dbname string) string {
 	return (&url.URL{Scheme: "postgres", User: url.User(Superuser), Host: "localhost", Path: "/" + dbname, RawQuery: q.Encode()}).String()
 }
 
-// TCPURL returns a connection string for dbname over TCP on 127.0.0.1.
-func (c *Cluster) TCPURL(dbname, password string) string {
-	return (&url.URL{Scheme: "postgres", User: url.UserPassword(Superuser, password),
+// TCPURL returns a connection string for dbname as user over TCP on
+// 127.0.0.1, where logins need the password (SCRAM).
+func (c *Cluster) TCPURL(user, password, dbname string) string {
+	return (&url.URL{Scheme: "postgres", User: url.UserPassword(user, password),
 		Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(c.port)), Path: "/" + dbname}).String()
 }
 

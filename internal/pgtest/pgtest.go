@@ -116,8 +116,14 @@ func get(t testing.TB) *harness {
 // DB is one test's database.
 type DB struct {
 	Name string
-	// URL connects as the superuser.
-	URL string
+	// URL connects as the superuser over the unix socket, where logins are trusted.
+	URL     string
+	cluster *pgcluster.Cluster
+}
+
+// TCPURL connects as user with password over TCP, where the password is checked.
+func (db DB) TCPURL(user, password string) string {
+	return db.cluster.TCPURL(user, password, db.Name)
 }
 
 // NewDB creates a migrated database for this test and drops it afterwards.
@@ -147,7 +153,7 @@ func newDB(t testing.TB, template string) DB {
 			t.Errorf("pgtest: drop database: %v", err)
 		}
 	})
-	return DB{Name: name, URL: h.cluster.URL(name)}
+	return DB{Name: name, URL: h.cluster.URL(name), cluster: h.cluster}
 }
 
 // Exec runs SQL as the superuser in db (fixtures: tables, policies, rows).
