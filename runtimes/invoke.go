@@ -1,0 +1,150 @@
+package runtimes
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pgstack/pgstack/internal/httperr"
+	"github.com/pgstack/pgstack/internal/identity"
+	"github.com/pgstack/pgstack/internal/jwt"
+	"github.com/pgstack/pgstack/internal/requestlog"
+)
+
+// HeaderRelayError marks errors the proxy produced, not the function
+// (@supabase/functions-js turns them into FunctionsRelayError).
+const HeaderRelayError = "X-Relay-Error"
+
+// Invoker serves /functions/v1/{name} and everything below it.
+type Invoker struct {
+	Registry *Registry
+	Keys     *jwt.Keys
+	Logs     *Logs
+}
+
+// Serve invokes function name: it resolves the caller (401 for a bad token,
+// or for no token when the function verifies JWTs), strips client-sent
+// X-Pgstack-* headers and dispatches to the function's runtime.
+func (v *Invoker) Serve(w http.ResponseWriter, r *http.Request, name string) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w}
+	var fnErr error
+	console := &Console{}
+	defer func() {
+		if fnErr == nil && rec.status == 0 {
+			return // no function was reached (unknown name)
+		}
+		e := LogEntry{Function: name, RequestID: requestlog.ID(r.Context()), Method: r.Method,
+			Status: rec.status, Duration: time.Since(start)}
+		if fnErr != nil {
+			e.Error = publicMessage(fnErr)
+		}
+		e.Console = console.String()
+		v.Logs.Record(e)
+	}()
+
+	if !ValidName(name) {
+		relayError(w, r, httperr.NotFound(httperr.CodeNotFound, "function not found"))
+		return
+	}
+	fn, h, err := v.Registry.Lookup(name)
+	if errors.Is(err, ErrNotFound) {
+		relayError(w, r, httperr.NotFound(httperr.CodeNotFound, "function %s not found", name))
+		return
+	}
+	id, idErr := identity.Resolve(v.Keys, r)
+	switch {
+	case idErr != nil:
+		fnErr = idErr
+	case fn.VerifyJWT && id.Token == "":
+		fnErr = httperr.Unauthorized(httperr.CodeUnauthorized, "function %s needs a JWT: send the anon key or a user's access token", name)
+	case err != nil:
+		fnErr = httperr.New(http.StatusServiceUnavailable, httperr.CodeUnavailable,
+			"function %s could not be loaded: %s", name, publicMessage(err)).WithCause(err)
+	}
+	if fnErr != nil {
+		rec.status = httperr.From(fnErr).Status
+		relayError(w, r, fnErr)
+		return
+	}
+	stripPgstackHeaders(r.Header)
+	call := Call{Function: fn, Identity: id, Path: functionPath(r.URL.Path), Console: console}
+	fnErr = h.Serve(rec, r, call)
+	if fnErr == nil {
+		return
+	}
+	if rec.status != 0 {
+		return // the response had started; nothing more can be said
+	}
+	var fe *FunctionError
+	if errors.As(fnErr, &fe) {
+		rec.status = fe.Status
+		requestlog.Logger(r.Context()).Debug("function failed", "function", name, "code", fe.Code, "error", fnErr)
+		httperr.WriteJSON(rec, fe.Status, map[string]string{"code": fe.Code, "message": fe.Message})
+		return
+	}
+	rec.status = httperr.From(fnErr).Status
+	relayError(rec, r, fnErr)
+}
+
+// functionPath is the path after /functions/v1: /<name>[/rest].
+func functionPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/functions/v1"); ok {
+		return rest
+	}
+	return p
+}
+
+// relayError writes a proxy-produced error with x-relay-error: true.
+func relayError(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set(HeaderRelayError, "true")
+	httperr.Write(w, r, err)
+}
+
+// publicMessage is what a log row or client may see of err.
+func publicMessage(err error) string {
+	var fe *FunctionError
+	if errors.As(err, &fe) {
+		return fe.Message
+	}
+	var de *DeployError
+	if errors.As(err, &de) {
+		return de.Message
+	}
+	return httperr.From(err).Message
+}
+
+// recorder remembers the status a handler wrote and keeps streaming working.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (r *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(r.ResponseWriter).Hijack()
+}
