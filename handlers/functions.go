@@ -55,6 +55,21 @@ func (f *Functions) InvokeFunctionPost(context.Context, functions.InvokeFunction
 	return nil, httperr.Internal(errStreamed)
 }
 
+// InvokeFunctionPut is served by InvokeRoutes; the strict server never calls it.
+func (f *Functions) InvokeFunctionPut(context.Context, functions.InvokeFunctionPutRequestObject) (functions.InvokeFunctionPutResponseObject, error) {
+	return nil, httperr.Internal(errStreamed)
+}
+
+// InvokeFunctionPatch is served by InvokeRoutes; the strict server never calls it.
+func (f *Functions) InvokeFunctionPatch(context.Context, functions.InvokeFunctionPatchRequestObject) (functions.InvokeFunctionPatchResponseObject, error) {
+	return nil, httperr.Internal(errStreamed)
+}
+
+// InvokeFunctionDelete is served by InvokeRoutes; the strict server never calls it.
+func (f *Functions) InvokeFunctionDelete(context.Context, functions.InvokeFunctionDeleteRequestObject) (functions.InvokeFunctionDeleteResponseObject, error) {
+	return nil, httperr.Internal(errStreamed)
+}
+
 // InvokeRoutes replaces the generated invoke operations of si with the
 // streaming invoker.
 func InvokeRoutes(si functions.ServerInterface, inv *runtimes.Invoker) functions.ServerInterface {
@@ -71,5 +86,17 @@ func (i invokeRoutes) InvokeFunctionGet(w http.ResponseWriter, r *http.Request, 
 }
 
 func (i invokeRoutes) InvokeFunctionPost(w http.ResponseWriter, r *http.Request, name string) {
+	i.inv.Serve(w, r, name)
+}
+
+func (i invokeRoutes) InvokeFunctionPut(w http.ResponseWriter, r *http.Request, name string) {
+	i.inv.Serve(w, r, name)
+}
+
+func (i invokeRoutes) InvokeFunctionPatch(w http.ResponseWriter, r *http.Request, name string) {
+	i.inv.Serve(w, r, name)
+}
+
+func (i invokeRoutes) InvokeFunctionDelete(w http.ResponseWriter, r *http.Request, name string) {
 	i.inv.Serve(w, r, name)
 }

@@ -36,7 +36,7 @@ INSERT INTO public.todos (user_id, title) VALUES
 
 // newEnv assembles a server with a short function timeout over a database
 // holding todos.
-func newEnv(t *testing.T, configure ...func(*config.Config)) *apitest.Env {
+func newEnv(t testing.TB, configure ...func(*config.Config)) *apitest.Env {
 	t.Helper()
 	e := apitest.New(t, append([]func(*config.Config){func(c *config.Config) {
 		c.FunctionTimeout = 2 * time.Second

@@ -20,7 +20,7 @@ import (
 
 // echoUpstream is an http-runtime function: it answers with what it was
 // sent, and /stream with server-sent events it keeps open.
-func echoUpstream(t *testing.T) string {
+func echoUpstream(t testing.TB) string {
 	t.Helper()
 	srv := newLocalServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/stream") {
@@ -51,7 +51,7 @@ func echoUpstream(t *testing.T) string {
 	return srv
 }
 
-func newLocalServer(t *testing.T, h http.Handler) string {
+func newLocalServer(t testing.TB, h http.Handler) string {
 	t.Helper()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -78,3 +78,11 @@ test('a body over MAX_BODY_SIZE is rejected with 413', async () => {
   assert.ok(error, 'an error');
   assert.equal(error.context.status, 413);
 });
+
+test('PUT, PATCH and DELETE reach the function with their method', async () => {
+  for (const method of ['PUT', 'PATCH', 'DELETE']) {
+    const { data, error } = await user.functions.invoke('todos-embedded', { method, body: { name: 'Ada' } });
+    assert.equal(error, null, method);
+    assert.equal(data.method, method);
+  }
+});

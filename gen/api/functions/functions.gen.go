@@ -90,12 +90,21 @@ type ServerInterface interface {
 	// RefreshFunctions Reload the function registry from pgstack.edge_functions (service role).
 	// (POST /functions/v1/_refresh)
 	RefreshFunctions(w http.ResponseWriter, r *http.Request)
+	// InvokeFunctionDelete Invoke a function with DELETE.
+	// (DELETE /functions/v1/{name})
+	InvokeFunctionDelete(w http.ResponseWriter, r *http.Request, name string)
 	// InvokeFunctionGet Invoke a function with GET.
 	// (GET /functions/v1/{name})
 	InvokeFunctionGet(w http.ResponseWriter, r *http.Request, name string)
+	// InvokeFunctionPatch Invoke a function with PATCH.
+	// (PATCH /functions/v1/{name})
+	InvokeFunctionPatch(w http.ResponseWriter, r *http.Request, name string)
 	// InvokeFunctionPost Invoke a function with POST (what invoke() sends by default).
 	// (POST /functions/v1/{name})
 	InvokeFunctionPost(w http.ResponseWriter, r *http.Request, name string)
+	// InvokeFunctionPut Invoke a function with PUT.
+	// (PUT /functions/v1/{name})
+	InvokeFunctionPut(w http.ResponseWriter, r *http.Request, name string)
 }
 
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
@@ -114,15 +123,33 @@ func (_ Unimplemented) RefreshFunctions(w http.ResponseWriter, r *http.Request) 
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// InvokeFunctionDelete Invoke a function with DELETE.
+// (DELETE /functions/v1/{name})
+func (_ Unimplemented) InvokeFunctionDelete(w http.ResponseWriter, r *http.Request, name string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // InvokeFunctionGet Invoke a function with GET.
 // (GET /functions/v1/{name})
 func (_ Unimplemented) InvokeFunctionGet(w http.ResponseWriter, r *http.Request, name string) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
+// InvokeFunctionPatch Invoke a function with PATCH.
+// (PATCH /functions/v1/{name})
+func (_ Unimplemented) InvokeFunctionPatch(w http.ResponseWriter, r *http.Request, name string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // InvokeFunctionPost Invoke a function with POST (what invoke() sends by default).
 // (POST /functions/v1/{name})
 func (_ Unimplemented) InvokeFunctionPost(w http.ResponseWriter, r *http.Request, name string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// InvokeFunctionPut Invoke a function with PUT.
+// (PUT /functions/v1/{name})
+func (_ Unimplemented) InvokeFunctionPut(w http.ResponseWriter, r *http.Request, name string) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -163,6 +190,32 @@ func (siw *ServerInterfaceWrapper) RefreshFunctions(w http.ResponseWriter, r *ht
 	handler.ServeHTTP(w, r)
 }
 
+// InvokeFunctionDelete operation middleware
+func (siw *ServerInterfaceWrapper) InvokeFunctionDelete(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", chi.URLParam(r, "name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.InvokeFunctionDelete(w, r, name)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // InvokeFunctionGet operation middleware
 func (siw *ServerInterfaceWrapper) InvokeFunctionGet(w http.ResponseWriter, r *http.Request) {
 
@@ -189,6 +242,32 @@ func (siw *ServerInterfaceWrapper) InvokeFunctionGet(w http.ResponseWriter, r *h
 	handler.ServeHTTP(w, r)
 }
 
+// InvokeFunctionPatch operation middleware
+func (siw *ServerInterfaceWrapper) InvokeFunctionPatch(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", chi.URLParam(r, "name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.InvokeFunctionPatch(w, r, name)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // InvokeFunctionPost operation middleware
 func (siw *ServerInterfaceWrapper) InvokeFunctionPost(w http.ResponseWriter, r *http.Request) {
 
@@ -206,6 +285,32 @@ func (siw *ServerInterfaceWrapper) InvokeFunctionPost(w http.ResponseWriter, r *
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.InvokeFunctionPost(w, r, name)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// InvokeFunctionPut operation middleware
+func (siw *ServerInterfaceWrapper) InvokeFunctionPut(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", chi.URLParam(r, "name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.InvokeFunctionPut(w, r, name)
 	}))
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -335,10 +440,19 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/functions/v1/_refresh", wrapper.RefreshFunctions)
 	})
 	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/functions/v1/{name}", wrapper.InvokeFunctionDelete)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/functions/v1/{name}", wrapper.InvokeFunctionGet)
 	})
 	r.Group(func(r chi.Router) {
+		r.Patch(options.BaseURL+"/functions/v1/{name}", wrapper.InvokeFunctionPatch)
+	})
+	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/functions/v1/{name}", wrapper.InvokeFunctionPost)
+	})
+	r.Group(func(r chi.Router) {
+		r.Put(options.BaseURL+"/functions/v1/{name}", wrapper.InvokeFunctionPut)
 	})
 
 	return r
@@ -498,6 +612,146 @@ func (response RefreshFunctionsdefaultJSONResponse) VisitRefreshFunctionsRespons
 	return err
 }
 
+type InvokeFunctionDeleteRequestObject struct {
+	Name        string `json:"name"`
+	ContentType string
+	Body        io.Reader
+}
+
+type InvokeFunctionDeleteResponseObject interface {
+	VisitInvokeFunctionDeleteResponse(w http.ResponseWriter) error
+}
+
+type InvokeFunctionDelete200AsteriskResponse struct {
+	FunctionResponseAsteriskResponse
+}
+
+func (response InvokeFunctionDelete200AsteriskResponse) VisitInvokeFunctionDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type InvokeFunctionDelete401JSONResponse struct{ RelayErrorJSONResponse }
+
+func (response InvokeFunctionDelete401JSONResponse) VisitInvokeFunctionDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRelayError != nil {
+		w.Header().Set("x-relay-error", fmt.Sprint(*response.Headers.XRelayError))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvokeFunctionDelete404ResponseHeaders struct {
+	XRelayError *string
+}
+
+type InvokeFunctionDelete404JSONResponse struct {
+	Body    Error
+	Headers InvokeFunctionDelete404ResponseHeaders
+}
+
+func (response InvokeFunctionDelete404JSONResponse) VisitInvokeFunctionDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRelayError != nil {
+		w.Header().Set("x-relay-error", fmt.Sprint(*response.Headers.XRelayError))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvokeFunctionDelete413ResponseHeaders struct {
+	XRelayError *string
+}
+
+type InvokeFunctionDelete413JSONResponse struct {
+	Body    Error
+	Headers InvokeFunctionDelete413ResponseHeaders
+}
+
+func (response InvokeFunctionDelete413JSONResponse) VisitInvokeFunctionDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRelayError != nil {
+		w.Header().Set("x-relay-error", fmt.Sprint(*response.Headers.XRelayError))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvokeFunctionDelete503ResponseHeaders struct {
+	XRelayError *string
+}
+
+type InvokeFunctionDelete503JSONResponse struct {
+	Body    Error
+	Headers InvokeFunctionDelete503ResponseHeaders
+}
+
+func (response InvokeFunctionDelete503JSONResponse) VisitInvokeFunctionDeleteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRelayError != nil {
+		w.Header().Set("x-relay-error", fmt.Sprint(*response.Headers.XRelayError))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvokeFunctionDeletedefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response InvokeFunctionDeletedefaultAsteriskResponse) VisitInvokeFunctionDeleteResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 type InvokeFunctionGetRequestObject struct {
 	Name string `json:"name"`
 }
@@ -622,6 +876,146 @@ type InvokeFunctionGetdefaultAsteriskResponse struct {
 }
 
 func (response InvokeFunctionGetdefaultAsteriskResponse) VisitInvokeFunctionGetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type InvokeFunctionPatchRequestObject struct {
+	Name        string `json:"name"`
+	ContentType string
+	Body        io.Reader
+}
+
+type InvokeFunctionPatchResponseObject interface {
+	VisitInvokeFunctionPatchResponse(w http.ResponseWriter) error
+}
+
+type InvokeFunctionPatch200AsteriskResponse struct {
+	FunctionResponseAsteriskResponse
+}
+
+func (response InvokeFunctionPatch200AsteriskResponse) VisitInvokeFunctionPatchResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type InvokeFunctionPatch401JSONResponse struct{ RelayErrorJSONResponse }
+
+func (response InvokeFunctionPatch401JSONResponse) VisitInvokeFunctionPatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRelayError != nil {
+		w.Header().Set("x-relay-error", fmt.Sprint(*response.Headers.XRelayError))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvokeFunctionPatch404ResponseHeaders struct {
+	XRelayError *string
+}
+
+type InvokeFunctionPatch404JSONResponse struct {
+	Body    Error
+	Headers InvokeFunctionPatch404ResponseHeaders
+}
+
+func (response InvokeFunctionPatch404JSONResponse) VisitInvokeFunctionPatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRelayError != nil {
+		w.Header().Set("x-relay-error", fmt.Sprint(*response.Headers.XRelayError))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvokeFunctionPatch413ResponseHeaders struct {
+	XRelayError *string
+}
+
+type InvokeFunctionPatch413JSONResponse struct {
+	Body    Error
+	Headers InvokeFunctionPatch413ResponseHeaders
+}
+
+func (response InvokeFunctionPatch413JSONResponse) VisitInvokeFunctionPatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRelayError != nil {
+		w.Header().Set("x-relay-error", fmt.Sprint(*response.Headers.XRelayError))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvokeFunctionPatch503ResponseHeaders struct {
+	XRelayError *string
+}
+
+type InvokeFunctionPatch503JSONResponse struct {
+	Body    Error
+	Headers InvokeFunctionPatch503ResponseHeaders
+}
+
+func (response InvokeFunctionPatch503JSONResponse) VisitInvokeFunctionPatchResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRelayError != nil {
+		w.Header().Set("x-relay-error", fmt.Sprint(*response.Headers.XRelayError))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvokeFunctionPatchdefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response InvokeFunctionPatchdefaultAsteriskResponse) VisitInvokeFunctionPatchResponse(w http.ResponseWriter) error {
 
 	w.Header().Set("Content-Type", response.ContentType)
 	if response.ContentLength != 0 {
@@ -776,6 +1170,146 @@ func (response InvokeFunctionPostdefaultAsteriskResponse) VisitInvokeFunctionPos
 	return err
 }
 
+type InvokeFunctionPutRequestObject struct {
+	Name        string `json:"name"`
+	ContentType string
+	Body        io.Reader
+}
+
+type InvokeFunctionPutResponseObject interface {
+	VisitInvokeFunctionPutResponse(w http.ResponseWriter) error
+}
+
+type InvokeFunctionPut200AsteriskResponse struct {
+	FunctionResponseAsteriskResponse
+}
+
+func (response InvokeFunctionPut200AsteriskResponse) VisitInvokeFunctionPutResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type InvokeFunctionPut401JSONResponse struct{ RelayErrorJSONResponse }
+
+func (response InvokeFunctionPut401JSONResponse) VisitInvokeFunctionPutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRelayError != nil {
+		w.Header().Set("x-relay-error", fmt.Sprint(*response.Headers.XRelayError))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvokeFunctionPut404ResponseHeaders struct {
+	XRelayError *string
+}
+
+type InvokeFunctionPut404JSONResponse struct {
+	Body    Error
+	Headers InvokeFunctionPut404ResponseHeaders
+}
+
+func (response InvokeFunctionPut404JSONResponse) VisitInvokeFunctionPutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRelayError != nil {
+		w.Header().Set("x-relay-error", fmt.Sprint(*response.Headers.XRelayError))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvokeFunctionPut413ResponseHeaders struct {
+	XRelayError *string
+}
+
+type InvokeFunctionPut413JSONResponse struct {
+	Body    Error
+	Headers InvokeFunctionPut413ResponseHeaders
+}
+
+func (response InvokeFunctionPut413JSONResponse) VisitInvokeFunctionPutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRelayError != nil {
+		w.Header().Set("x-relay-error", fmt.Sprint(*response.Headers.XRelayError))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvokeFunctionPut503ResponseHeaders struct {
+	XRelayError *string
+}
+
+type InvokeFunctionPut503JSONResponse struct {
+	Body    Error
+	Headers InvokeFunctionPut503ResponseHeaders
+}
+
+func (response InvokeFunctionPut503JSONResponse) VisitInvokeFunctionPutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XRelayError != nil {
+		w.Header().Set("x-relay-error", fmt.Sprint(*response.Headers.XRelayError))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InvokeFunctionPutdefaultAsteriskResponse struct {
+	Body          io.Reader
+	StatusCode    int
+	ContentType   string
+	ContentLength int64
+}
+
+func (response InvokeFunctionPutdefaultAsteriskResponse) VisitInvokeFunctionPutResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", response.ContentType)
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(response.StatusCode)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// ListFunctions The deployed functions (service role).
@@ -784,12 +1318,21 @@ type StrictServerInterface interface {
 	// RefreshFunctions Reload the function registry from pgstack.edge_functions (service role).
 	// (POST /functions/v1/_refresh)
 	RefreshFunctions(ctx context.Context, request RefreshFunctionsRequestObject) (RefreshFunctionsResponseObject, error)
+	// InvokeFunctionDelete Invoke a function with DELETE.
+	// (DELETE /functions/v1/{name})
+	InvokeFunctionDelete(ctx context.Context, request InvokeFunctionDeleteRequestObject) (InvokeFunctionDeleteResponseObject, error)
 	// InvokeFunctionGet Invoke a function with GET.
 	// (GET /functions/v1/{name})
 	InvokeFunctionGet(ctx context.Context, request InvokeFunctionGetRequestObject) (InvokeFunctionGetResponseObject, error)
+	// InvokeFunctionPatch Invoke a function with PATCH.
+	// (PATCH /functions/v1/{name})
+	InvokeFunctionPatch(ctx context.Context, request InvokeFunctionPatchRequestObject) (InvokeFunctionPatchResponseObject, error)
 	// InvokeFunctionPost Invoke a function with POST (what invoke() sends by default).
 	// (POST /functions/v1/{name})
 	InvokeFunctionPost(ctx context.Context, request InvokeFunctionPostRequestObject) (InvokeFunctionPostResponseObject, error)
+	// InvokeFunctionPut Invoke a function with PUT.
+	// (PUT /functions/v1/{name})
+	InvokeFunctionPut(ctx context.Context, request InvokeFunctionPutRequestObject) (InvokeFunctionPutResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx context.Context, w http.ResponseWriter, r *http.Request, request any) (any, error)
@@ -879,6 +1422,35 @@ func (sh *strictHandler) RefreshFunctions(w http.ResponseWriter, r *http.Request
 	}
 }
 
+// InvokeFunctionDelete operation middleware
+func (sh *strictHandler) InvokeFunctionDelete(w http.ResponseWriter, r *http.Request, name string) {
+	var request InvokeFunctionDeleteRequestObject
+
+	request.Name = name
+	request.ContentType = r.Header.Get("Content-Type")
+
+	request.Body = r.Body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.InvokeFunctionDelete(ctx, request.(InvokeFunctionDeleteRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InvokeFunctionDelete")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(InvokeFunctionDeleteResponseObject); ok {
+		if err := validResponse.VisitInvokeFunctionDeleteResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // InvokeFunctionGet operation middleware
 func (sh *strictHandler) InvokeFunctionGet(w http.ResponseWriter, r *http.Request, name string) {
 	var request InvokeFunctionGetRequestObject
@@ -898,6 +1470,35 @@ func (sh *strictHandler) InvokeFunctionGet(w http.ResponseWriter, r *http.Reques
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(InvokeFunctionGetResponseObject); ok {
 		if err := validResponse.VisitInvokeFunctionGetResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// InvokeFunctionPatch operation middleware
+func (sh *strictHandler) InvokeFunctionPatch(w http.ResponseWriter, r *http.Request, name string) {
+	var request InvokeFunctionPatchRequestObject
+
+	request.Name = name
+	request.ContentType = r.Header.Get("Content-Type")
+
+	request.Body = r.Body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.InvokeFunctionPatch(ctx, request.(InvokeFunctionPatchRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InvokeFunctionPatch")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(InvokeFunctionPatchResponseObject); ok {
+		if err := validResponse.VisitInvokeFunctionPatchResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -934,35 +1535,65 @@ func (sh *strictHandler) InvokeFunctionPost(w http.ResponseWriter, r *http.Reque
 	}
 }
 
+// InvokeFunctionPut operation middleware
+func (sh *strictHandler) InvokeFunctionPut(w http.ResponseWriter, r *http.Request, name string) {
+	var request InvokeFunctionPutRequestObject
+
+	request.Name = name
+	request.ContentType = r.Header.Get("Content-Type")
+
+	request.Body = r.Body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.InvokeFunctionPut(ctx, request.(InvokeFunctionPutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InvokeFunctionPut")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(InvokeFunctionPutResponseObject); ok {
+		if err := validResponse.VisitInvokeFunctionPutResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fd/j9s2Ev0qA16A2IEse7O5w52DQ5sWm18I2nTtIkDX211aHEvclUiVpOwoC3/3YihZsvyjm0WbFgX6",
-	"l0XRQ76ZefNmdMcineVaoXKWje+YQZtrZdEvzozRhh4irRwqR488z1MZcSe1Gt5YreidjRLMOD09Mrhg",
-	"Y/avYXvqsNq1w+q09XodMIE2MjKnQ9iYvVAlaJegAaS/hGwdsJfazKUQqL789dMEwelbVCAtLHkqBcwL",
-	"B9JZMDpFyHgJSjuIeJqCS6QFnaPxECqohYpocV6Hbgfxk+GTDsgjCBb1KY8tbHIQwlk2RyFQBJCny/8C",
-	"VwLyNC9dolVjYIEru0IzU7uxeQ4ClfZWiXP5ngWsEu7AJVjCykiHM9WzziDP6EKLZolmYFE5wCVFEqSK",
-	"0kKg6IczRY6fY8rLP40jFTkgN1oUEQqYlwSd1h/LwCeofrNxM2QBS5ALNJ7MHweG8A5wA7hFhKrI2PiC",
-	"OVMguwyYK3NkY2adkSomNOuA/ah44RJt5CcUX97d73TNRE/MALTxrvnV45qX0nqveZrqFQpI0GDI6Kj6",
-	"9E4F54ZI62RV2JEWnqY7jhIKx2VqD+4lsnJ3byNDa3l8+ECDvxRo3ZUUB7brfWkopBcVqva4NhF6foOR",
-	"2661SZFl3JT7nimeHQFSKCervU26sa4uFjAqL/9TFRejSChNBHIuP0CJgC3RyEV5dbPajslc6xS52vPM",
-	"o2oxdKwPuXmOC4M2qZjWdbApYlp0SfNaryDjqtwqdCKNwVhaZ0pIdCqIMyuqjPpOqRzGaPYQt9fs4yOK",
-	"YVQY6coJUa0CRoIhIzzXqQ/yHLlB81KbjDs2Zm8/TNleTcPbD1OwMlYoYCVdQuurydm352dTWCXaYkX0",
-	"KOUyI7rXV1zRW/LBE93H3V/WeuWz5stKqoXej9SZiHFbDh0Mm9VweRIA1Sp3cp5iBexrW+R8zi22/xvc",
-	"2JnqXW82wmYjlGqpb/G6H8KL5hIwhbKgFWiFoBewkEuEmg92PFMbLkLvLV/yiccKUvkEVlLcP9QEelLB",
-	"e21dbHDyw7t+MFNe8nscJjUuQBHjoL4JrBQYcdNvm0KPCPN6On2/iS6p+0x54bCtwlI7xHSxkV8LvTkX",
-	"JEuZtFaqeCNUhbpVetV2p2Cm5lqU4LSGlJsYg43XUCiDPEr4PMU+RNyYSr4ryYbrjl6PgbT5+vlMYQVM",
-	"Lzpa/9gC3UoKAkKTLlKPCpiTjujI8njieHTrg9EmvipEW3FiFJ6EIyo+naPiuWRjdhqOwlOSBe4Sz/EO",
-	"S4b0JkZf/81E8EawMXsnrXu5dUlnqHo6Gj2of0iHmb2vkezq4ropBW4MLw+1mAZgQI2TFMpPM89GJ8cu",
-	"a9wYdpqhNzq936gd6TyWBS9Sd7/VpkUGzG40389LAvNUlyi2yrhXM9irRt+LHI/tjprRSd00XplKbb3W",
-	"ansgn7Uc/2Ep/a1MttJ/ZFBs5HzFaVRMNRco/japO/eAO7XberQwOoM8tlSqIZXq1e9O7h0Re71Vqd2A",
-	"vtMqRgO+wKF3yHSYaYNfffz/SR+8XHWhO63DmWqIUTWLtrmDQhTA61mOul2PzLnSCm6xpJ6GShdx0q/k",
-	"qku7N76PbA5/he4I7+7J3e7nyecyZWu89ybPHmxycvpQk3+PHmzy2XTcD8TWIMPGF5fbPK1iD7xNtU/t",
-	"q7PpMepRmzA8Q+e/Ny7umCSCEbNYUI+lzRzYDFrU1YItZci5c2jI8OeLF4Of+ODTaPC/y/bxanB5Nwr+",
-	"83T9iO1/plwGR/SrSySaF1gzmX+jRXn/F+v6H+b9xcx7//1kCj3/xV7Nl70+WFTCUveukRyXxe59O8P6",
-	"xSVRp7bbVcgNHCXo24LHuDNDhS272xvXl+tfAwAA//8=",
+	"7Fj7b9s4Ev5XBrwCtQv5kaZ3uHNxuMu17gvBXS52UWDjbEKLY4mJRGpJyq4a+H9fDCVZfiVpsNtdBMhP",
+	"FkUN+Q3nm2+GvmGhTjOtUDnLBjfMoM20sugHQ2O0oYdQK4fK0SPPskSG3EmteldWK3pnwxhTTk/PDM7Y",
+	"gP2l16zaK2dtr1xtuVwGTKANjcxoETZgR6oA7WI0gPRJly0D9k6bqRQC1Y/ffhwjOH2NCqSFOU+kgGnu",
+	"QDoLRicIKS9AaQchTxJwsbSgMzQeQgk1VyENTquj20L8ovdiA+QtCGbVKs8t1DHowjCdohAoAsiS+d+B",
+	"KwFZkhUu1mplYIEru0AzUdtn8xoEKu2tYueyHQtYxNyBi7GAhZEOJ6plnUGe0oYWzRxNx6JygHM6SZAq",
+	"THKBot2dKHL8FBNe/GEcKckBmdEiD1HAtCDoNP5aBD5A1ZvazS4LWIxcoPFk/toxhLeDNeAGEao8ZYMz",
+	"5kyO7DxgrsiQDZh1RqqI0CwD9lnx3MXayG8ofry7/9UVEz0xA9DGu+ZHzyteSuu95kmiFyggRoNdRktV",
+	"q29kcGaItE6WiR1q4Wm65SihcFwmdu9cLEt3dyZStJZH+xc0+EuO1l1IsWe6mpeGjvSsRNUs1wRCT68w",
+	"dOu5NsrTlJti1zPF01uA5MrJcq4ON1bZxQJG6eV/yuRidBJKE4Gcy/ZQImBzNHJWXFwt1s9kqnWCXO14",
+	"5lE1GDas97l5ijODNi6ZtungKolpsEmaD3oBKVfFWqITaQxG0jpTQKwTQZxZUGZUe0rlMEKzg7jZZhcf",
+	"UQzD3EhXjIhqJTASDBniqU78IU+RGzTvtEm5YwP26cuY7eQ0fPoyBisjhQIW0sU0vhgN35wOx7CItcWS",
+	"6GHCZUp0r7a4oLfkgye6P3e/WeOVj5pPK6lmevekhiLCdTl00FuNevODAChXuZPTBEtg/7Z5xqfcYvNd",
+	"58pOVOuynuiuJrpSzfU1Xra7cLTaBEyuLGgFWiHoGczkHKHigx1MVM1FaH3icz7yWEEqH8BSitv7ikBL",
+	"KjjR1kUGR/8/bgcT5SW/xWFU4QIUEXaqncBKgSE37aYotIgwH8bjk/p0Sd0nyguHbRSWyiEms1p+LbSm",
+	"XJAspdJaqaJaqHJ1rfSiqU7BRE21KMBpDQk3EQa115ArgzyM+TTBNoTcmFK+S8mGyw29HgBp8+XricIS",
+	"mJ5taP1zC7QrKQgITbpINSpgTjqiI8uikePhtT+MJvBlItqSE/3uQbdPyaczVDyTbMAOu/3uIckCd7Hn",
+	"+AZLevQmQp//q47go2ADdiyte7e2yUZT9bLff1D9kA5Te18h2dbF5SoVuDG82FdiVgADKpykUL6bedU/",
+	"uG2zlRu9jWLojQ7vN2paOo9lxvPE3W9Vl8iA2Vrzfb8kMEt0gWItjVsVg71qtL3I8chuqRmttBnGC1Oq",
+	"rddabffEs5Lj3y2kd0Wykf5bGsWVnC84tYqJ5gLFowndqQe8kbuNRzOjU8giS6napVS9+M3BvSFiL8sK",
+	"kKDD3eB+9Gpdx/Zt+dWqcfmPFsX9Df1yPyHuOdTte8P3hnCt7/Ymrx5scnD4UJO/9h9s8t082T2ItQ6D",
+	"Dc7O1wlUhgt4Qx9foN8Oj4fj4W20CGqd3kynY60iNODlHVr7iNNLtcF/ff3nQRt8sdokrtO6O1ErWSiR",
+	"NK0dKEQBvOrkqddpkTlXWsE1FtTRoNJ5FLfLYnUXL9+jY08k+5NJ9n44vp1hGTc8Redvm2c3TBLBiFks",
+	"qC4lq1vAqs2mniZYqwsZdw4NGf58dtT5iXe+9Tv/OG8eLzrnN/3gby+Xz9juJfXc9ylhfJ/CnfiPngTu",
+	"kXHv5Gj85sMd7NvbuGxFnr55CvxjC/z/RmNo+b/qyotlqw0WlbDUtldI2ncQI7+fF/kTLR4fLT7fWou2",
+	"Vtv6a+bsnEpFZbfdEdWbKQEpVzzCrRtzt6lmzY7L8+WvAQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
