@@ -28,6 +28,10 @@ const (
 
 var denoServeRE = regexp.MustCompile(`\bDeno\s*\.\s*serve\s*\(`)
 
+// roleChangeRE matches SQL that would switch the role or session user, or
+// overwrite the claims: db.query refuses it, so a function runs as its caller.
+var roleChangeRE = regexp.MustCompile(`(?is)\b(set|reset)\s+(local\s+|session\s+)?(role|session\s+authorization|request\.jwt)\b|set_config\s*\(\s*'(role|request\.jwt[^']*)'`)
+
 // EmbeddedRuntime runs JavaScript functions in the server with goja. A
 // function's source defines handler(request) (async allowed); db.query(sql,
 // ...params) runs as the caller in one transaction per invocation; the value
@@ -162,6 +166,9 @@ func (f *embeddedFunc) bind(j *jsVM) error {
 // query runs one statement of the function in the invocation's transaction,
 // opened as the caller on first use.
 func (c *jsCall) query(rt *EmbeddedRuntime, sql string, params []any) ([]map[string]any, error) {
+	if roleChangeRE.MatchString(sql) {
+		return nil, errors.New("db.query: a function runs as its caller and cannot change its role or claims")
+	}
 	if c.tx == nil {
 		tx, err := rt.DB.BeginAsCaller(c.ctx, c.caller, rt.Timeout)
 		if err != nil {

@@ -135,7 +135,18 @@ func TestEmbeddedFunction(t *testing.T) {
 function handler(r) {
   return db.query("insert into public.todos (user_id, title) values ($1, $2) returning user_id, title", r.body.user_id, r.body.title);
 }`})
+	deploy(t, e, map[string]any{"name": "escalate", "runtime": "embedded", "source": `
+function handler(r) { return db.query(r.body.sql); }`})
 	aliceTok := userToken(t, e, alice)
+
+	for _, sql := range []string{"set role service_role", "SET LOCAL ROLE postgres", "reset role",
+		"select set_config('role', 'service_role', true)", "SET SESSION AUTHORIZATION postgres",
+		"select set_config('request.jwt.claims', '{}', true)"} {
+		status, body := call(t, e, "POST", "/functions/v1/escalate", e.AnonKey, map[string]any{"sql": sql})
+		if status != 500 || !strings.Contains(string(body), "cannot change its role") {
+			t.Errorf("%q: %d %s", sql, status, body)
+		}
+	}
 
 	e.Run(t,
 		apitest.Scenario{

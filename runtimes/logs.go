@@ -35,10 +35,11 @@ type Logs struct {
 	dropped atomic.Int64
 }
 
-// NewLogs starts the writer; it stops when the owner pool is closed.
-func NewLogs(owner *pgxpool.Pool, log *slog.Logger) *Logs {
+// NewLogs starts the writer; it stops when done is closed or the owner pool
+// is gone.
+func NewLogs(owner *pgxpool.Pool, log *slog.Logger, done <-chan struct{}) *Logs {
 	l := &Logs{queries: db.New(owner), log: log, ch: make(chan LogEntry, logQueue)}
-	go l.write(owner)
+	go l.write(owner, done)
 	return l
 }
 
@@ -53,9 +54,15 @@ func (l *Logs) Record(e LogEntry) {
 	}
 }
 
-func (l *Logs) write(owner *pgxpool.Pool) {
+func (l *Logs) write(owner *pgxpool.Pool, done <-chan struct{}) {
 	ctx := context.Background()
-	for e := range l.ch {
+	for {
+		var e LogEntry
+		select {
+		case <-done:
+			return
+		case e = <-l.ch:
+		}
 		p := db.InsertEdgeFunctionLogParams{
 			FunctionName: e.Function, RequestID: e.RequestID, Method: e.Method,
 			Status: int32(e.Status), DurationMs: float64(e.Duration.Microseconds()) / 1000,

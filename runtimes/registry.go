@@ -30,6 +30,7 @@ type Registry struct {
 	reload sync.Mutex // serialises reloads
 	mu     sync.RWMutex
 	fns    map[string]*entry
+	done   chan struct{} // closed when the registry stops following changes
 }
 
 type entry struct {
@@ -40,7 +41,7 @@ type entry struct {
 
 // NewRegistry returns an empty registry; Start loads it and follows changes.
 func NewRegistry(owner *pgxpool.Pool, dispatchers map[string]Dispatcher, log *slog.Logger) *Registry {
-	return &Registry{owner: owner, queries: db.New(owner), dispatchers: dispatchers, log: log, fns: map[string]*entry{}}
+	return &Registry{owner: owner, queries: db.New(owner), dispatchers: dispatchers, log: log, fns: map[string]*entry{}, done: make(chan struct{})}
 }
 
 // Dispatcher returns the dispatcher of a runtime.
@@ -136,6 +137,10 @@ func FromRow(row db.PgstackEdgeFunction) Function {
 	return fn
 }
 
+// Done is closed once the registry stopped following catalog changes
+// because its database went away.
+func (g *Registry) Done() <-chan struct{} { return g.done }
+
 // Start listens for catalog changes on a dedicated connection, loads the
 // catalog, and keeps it current in the background until the database or the
 // owner pool goes away.
@@ -168,6 +173,7 @@ func (g *Registry) listen(ctx context.Context) (*pgx.Conn, error) {
 // reconnects (and reloads, as changes may have been missed) with backoff,
 // and stops once the owner pool is closed or the database is gone.
 func (g *Registry) follow(conn *pgx.Conn) {
+	defer close(g.done)
 	ctx := context.Background()
 	backoff := 100 * time.Millisecond
 	for {

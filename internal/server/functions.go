@@ -50,7 +50,7 @@ func mountFunctions(r chi.Router, d Deps) (*handlers.FunctionsAdmin, error) {
 		RequestErrorHandlerFunc:  badRequest,
 		ResponseErrorHandlerFunc: relayErrors,
 	})
-	invoker := &runtimes.Invoker{Registry: registry, Keys: d.Keys, Logs: runtimes.NewLogs(d.DB.Owner, d.Log)}
+	invoker := &runtimes.Invoker{Registry: registry, Keys: d.Keys, Logs: runtimes.NewLogs(d.DB.Owner, d.Log, registry.Done())}
 	functions.HandlerWithOptions(handlers.InvokeRoutes(strict, invoker), functions.ChiServerOptions{
 		BaseRouter: r, ErrorHandlerFunc: badRequest,
 	})
