@@ -23,7 +23,7 @@ DELETE FROM pgstack.edge_functions
 WHERE name = $1
 RETURNING name, runtime;
 
--- name: InsertEdgeFunctionLog :exec
+-- name: InsertEdgeFunctionLogs :copyfrom
 INSERT INTO pgstack.edge_function_logs (function_name, request_id, method, status, duration_ms, error, console)
 VALUES (@function_name, @request_id, @method, @status, @duration_ms, @error, @console);
 

@@ -54,21 +54,33 @@ func (l *Logs) Record(e LogEntry) {
 	}
 }
 
+// logBatch is the most records written in one COPY.
+const logBatch = 512
+
+// write takes what is queued, up to logBatch records, and writes it with one
+// COPY, so the log costs the database one round trip per batch, not per
+// invocation.
 func (l *Logs) write(owner *pgxpool.Pool, done <-chan struct{}) {
 	ctx := context.Background()
+	batch := make([]db.InsertEdgeFunctionLogsParams, 0, logBatch)
 	for {
-		var e LogEntry
+		batch = batch[:0]
 		select {
 		case <-done:
 			return
-		case e = <-l.ch:
+		case e := <-l.ch:
+			batch = append(batch, logParams(e))
 		}
-		p := db.InsertEdgeFunctionLogParams{
-			FunctionName: e.Function, RequestID: e.RequestID, Method: e.Method,
-			Status: int32(e.Status), DurationMs: float64(e.Duration.Microseconds()) / 1000,
-			Error: optional(e.Error), Console: optional(e.Console),
+	drain:
+		for len(batch) < logBatch {
+			select {
+			case e := <-l.ch:
+				batch = append(batch, logParams(e))
+			default:
+				break drain
+			}
 		}
-		if err := l.queries.InsertEdgeFunctionLog(ctx, p); err != nil {
+		if _, err := l.queries.InsertEdgeFunctionLogs(ctx, batch); err != nil {
 			c, aerr := owner.Acquire(ctx)
 			if aerr != nil && (isClosed(aerr) || isFatalConnectError(aerr)) {
 				return
@@ -76,8 +88,16 @@ func (l *Logs) write(owner *pgxpool.Pool, done <-chan struct{}) {
 			if c != nil {
 				c.Release()
 			}
-			l.log.Warn("write function log", "function", e.Function, "error", err)
+			l.log.Warn("write function logs", "records", len(batch), "error", err)
 		}
+	}
+}
+
+func logParams(e LogEntry) db.InsertEdgeFunctionLogsParams {
+	return db.InsertEdgeFunctionLogsParams{
+		FunctionName: e.Function, RequestID: e.RequestID, Method: e.Method,
+		Status: int32(e.Status), DurationMs: float64(e.Duration.Microseconds()) / 1000,
+		Error: optional(e.Error), Console: optional(e.Console),
 	}
 }
 

@@ -70,12 +70,7 @@ func (q *Queries) InDatabaseFunctionSource(ctx context.Context, proname string) 
 	return i, err
 }
 
-const insertEdgeFunctionLog = `-- name: InsertEdgeFunctionLog :exec
-INSERT INTO pgstack.edge_function_logs (function_name, request_id, method, status, duration_ms, error, console)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-`
-
-type InsertEdgeFunctionLogParams struct {
+type InsertEdgeFunctionLogsParams struct {
 	FunctionName string
 	RequestID    string
 	Method       string
@@ -83,19 +78,6 @@ type InsertEdgeFunctionLogParams struct {
 	DurationMs   float64
 	Error        *string
 	Console      *string
-}
-
-func (q *Queries) InsertEdgeFunctionLog(ctx context.Context, arg InsertEdgeFunctionLogParams) error {
-	_, err := q.db.Exec(ctx, insertEdgeFunctionLog,
-		arg.FunctionName,
-		arg.RequestID,
-		arg.Method,
-		arg.Status,
-		arg.DurationMs,
-		arg.Error,
-		arg.Console,
-	)
-	return err
 }
 
 const listEdgeFunctionLogs = `-- name: ListEdgeFunctionLogs :many

@@ -14,7 +14,7 @@ type Querier interface {
 	GetServerVersion(ctx context.Context) (string, error)
 	// The body of pgstack.fn_<name> as the server stores it, to redeploy only on change.
 	InDatabaseFunctionSource(ctx context.Context, proname string) (InDatabaseFunctionSourceRow, error)
-	InsertEdgeFunctionLog(ctx context.Context, arg InsertEdgeFunctionLogParams) error
+	InsertEdgeFunctionLogs(ctx context.Context, arg []InsertEdgeFunctionLogsParams) (int64, error)
 	// The extensions among names this server can install, and the installed version if any.
 	ListAvailableExtensions(ctx context.Context, names []string) ([]ListAvailableExtensionsRow, error)
 	ListEdgeFunctionLogs(ctx context.Context, arg ListEdgeFunctionLogsParams) ([]PgstackEdgeFunctionLog, error)
