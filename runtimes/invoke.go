@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -70,8 +71,15 @@ func (v *Invoker) Serve(w http.ResponseWriter, r *http.Request, name string) {
 		relayError(w, r, fnErr)
 		return
 	}
+	fnPath, ok := functionPath(r.URL.Path, name)
+	if !ok {
+		fnErr = httperr.BadRequest(httperr.CodeBadRequest, "the path must stay below /functions/v1/%s", name)
+		rec.status = http.StatusBadRequest
+		relayError(w, r, fnErr)
+		return
+	}
 	stripPgstackHeaders(r.Header)
-	call := Call{Function: fn, Identity: id, Path: functionPath(r.URL.Path), Console: console}
+	call := Call{Function: fn, Identity: id, Path: fnPath, Console: console}
 	fnErr = h.Serve(rec, r, call)
 	if fnErr == nil {
 		return
@@ -90,12 +98,22 @@ func (v *Invoker) Serve(w http.ResponseWriter, r *http.Request, name string) {
 	relayError(rec, r, fnErr)
 }
 
-// functionPath is the path after /functions/v1: /<name>[/rest].
-func functionPath(p string) string {
-	if rest, ok := strings.CutPrefix(p, "/functions/v1"); ok {
-		return rest
+// functionPath is the path after /functions/v1: /<name>[/rest], cleaned of
+// dot segments. It is false when the path would leave /<name> (such as
+// /functions/v1/a/../b, which an upstream would route to function b).
+func functionPath(p, name string) (string, bool) {
+	rest, ok := strings.CutPrefix(p, "/functions/v1")
+	if !ok {
+		return "", false
 	}
-	return p
+	clean := path.Clean(rest)
+	if clean != "/"+name && !strings.HasPrefix(clean, "/"+name+"/") {
+		return "", false
+	}
+	if strings.HasSuffix(rest, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean, true
 }
 
 // relayError writes a proxy-produced error with x-relay-error: true.

@@ -140,6 +140,21 @@ func proxyScenarios(e *apitest.Env, runtime, name, userTok string) []apitest.Sce
 			WantStatus: 418, WantBody: []string{"short and stout"}, WantHeaders: map[string]string{"X-Relay-Error": ""},
 		},
 		{
+			Name: runtime + ": a path cannot climb out of the function", Method: "GET",
+			URL: "/functions/v1/" + name + "/../other", Headers: map[string]string{"apikey": e.AnonKey},
+			WantStatus: 400, WantHeaders: map[string]string{"X-Relay-Error": "true"},
+		},
+		{
+			Name: runtime + ": nor with encoded dots and slashes", Method: "GET",
+			URL: "/functions/v1/" + name + "/%2e%2e%2fother", Headers: map[string]string{"apikey": e.AnonKey},
+			WantStatus: 400, WantHeaders: map[string]string{"X-Relay-Error": "true"},
+		},
+		{
+			Name: runtime + ": dot segments inside the function are cleaned", Method: "GET",
+			URL: "/functions/v1/" + name + "/a/./b/../users", Headers: map[string]string{"apikey": e.AnonKey},
+			WantStatus: 200, WantBody: []string{`"path":"/` + name + `/a/users"`},
+		},
+		{
 			Name: runtime + ": verify_jwt: no token is 401", Method: "GET", URL: "/functions/v1/" + name,
 			WantStatus: 401, WantHeaders: map[string]string{"X-Relay-Error": "true"},
 		},
