@@ -52,7 +52,11 @@ func (e *EmbeddedRuntime) Prepare(ctx context.Context, fn Function) (Handler, er
 		return nil, deployErrorf("this source calls Deno.serve(...), which the embedded runtime does not run: " +
 			"define `function handler(request) { ... }` and return the response value, or deploy it with runtime deno")
 	}
-	prog, err := goja.Compile(fn.Name+".js", fn.Source, false)
+	code, err := transpile(fn.Name, fn.Source)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := goja.Compile(fn.Name+".js", code, false)
 	if err != nil {
 		return nil, deployErrorf("the source does not compile: %v", err)
 	}
@@ -111,12 +115,34 @@ func (f *embeddedFunc) newVM() (*jsVM, error) {
 	if err != nil {
 		return nil, deployErrorf("the top-level code failed: %s", jsErrorMessage(err))
 	}
-	h, ok := goja.AssertFunction(j.vm.Get("handler"))
+	h, ok := findHandler(j.vm)
 	if !ok {
-		return nil, deployErrorf("the source must define a function named handler(request)")
+		return nil, deployErrorf("the source must define a function named handler(request) (or export it, as handler or default)")
 	}
 	j.handler = h
 	return j, nil
+}
+
+// findHandler looks for handler as a global, then among the module's
+// exports (handler, then default).
+func findHandler(vm *goja.Runtime) (goja.Callable, bool) {
+	if h, ok := goja.AssertFunction(vm.Get("handler")); ok {
+		return h, true
+	}
+	module, ok := vm.Get("module").(*goja.Object)
+	if !ok {
+		return nil, false
+	}
+	exports, ok := module.Get("exports").(*goja.Object)
+	if !ok {
+		return nil, false
+	}
+	for _, name := range []string{"handler", "default"} {
+		if h, ok := goja.AssertFunction(exports.Get(name)); ok {
+			return h, true
+		}
+	}
+	return nil, false
 }
 
 func (f *embeddedFunc) bind(j *jsVM) error {
@@ -159,6 +185,22 @@ func (f *embeddedFunc) bind(j *jsVM) error {
 	}
 	if err := j.vm.Set("console", console); err != nil {
 		return err
+	}
+	// CommonJS shape of the transpiled module; imports are not available.
+	module := j.vm.NewObject()
+	exports := j.vm.NewObject()
+	if err := module.Set("exports", exports); err != nil {
+		return err
+	}
+	for name, v := range map[string]any{
+		"module": module, "exports": exports,
+		"require": func(call goja.FunctionCall) goja.Value {
+			panic(j.vm.NewTypeError("import %q: embedded functions cannot import modules (db.query and console are built in)", call.Argument(0).String()))
+		},
+	} {
+		if err := j.vm.Set(name, v); err != nil {
+			return err
+		}
 	}
 	return j.vm.Set("db", db)
 }

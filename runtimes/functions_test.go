@@ -135,6 +135,13 @@ func TestEmbeddedFunction(t *testing.T) {
 function handler(r) {
   return db.query("insert into public.todos (user_id, title) values ($1, $2) returning user_id, title", r.body.user_id, r.body.title);
 }`})
+	deploy(t, e, map[string]any{"name": "typed", "runtime": "embedded", "source": `
+interface Req { body: { name?: string } | null; role: string }
+export default async function (request: Req): Promise<object> {
+  const name = request.body?.name ?? "world";
+  const rows: Array<{ n: number }> = await db.query("select $1::int + 1 as n", 41);
+  return { hello: name, n: rows[0].n, ...{ role: request.role } };
+}`})
 	deploy(t, e, map[string]any{"name": "escalate", "runtime": "embedded", "source": `
 function handler(r) { return db.query(r.body.sql); }`})
 	aliceTok := userToken(t, e, alice)
@@ -165,6 +172,11 @@ function handler(r) { return db.query(r.body.sql); }`})
 					t.Errorf("query = %v", m["query"])
 				}
 			},
+		},
+		apitest.Scenario{
+			Name: "TypeScript with an exported handler, ?. and ?? runs", Method: "POST", URL: "/functions/v1/typed",
+			Headers: map[string]string{"apikey": e.AnonKey}, Body: `{"name":"Ada"}`, WantStatus: 200,
+			WantBody: []string{`"hello":"Ada"`, `"n":42`, `"role":"anon"`},
 		},
 		apitest.Scenario{
 			Name: "anon sees no rows (RLS)", Method: "GET", URL: "/functions/v1/todos",
@@ -258,6 +270,12 @@ function handler(r) { return db.query(r.body.sql); }`})
 			Headers:    map[string]string{"apikey": e.ServiceKey, "Content-Type": "application/json"},
 			Body:       `{"name":"denoish","runtime":"embedded","source":"Deno.serve(async (req) => new Response('hi'))"}`,
 			WantStatus: 400, WantBody: []string{"Deno.serve", "runtime deno"},
+		},
+		apitest.Scenario{
+			Name: "imports are a clear 400", Method: "POST", URL: "/api/functions",
+			Headers:    map[string]string{"apikey": e.ServiceKey, "Content-Type": "application/json"},
+			Body:       `{"name":"imports","runtime":"embedded","source":"import x from 'npm:lodash'\nexport function handler() { return x }"}`,
+			WantStatus: 400, WantBody: []string{"cannot import modules"},
 		},
 		apitest.Scenario{
 			Name: "a syntax error is a 400", Method: "POST", URL: "/api/functions",
