@@ -18,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgstack/pgstack/internal/database"
+	"github.com/pgstack/pgstack/internal/identity"
+	"github.com/pgstack/pgstack/internal/jwt"
 )
 
 // Limits of the embedded runtime.
@@ -364,8 +366,12 @@ func (f *embeddedFunc) Serve(w http.ResponseWriter, r *http.Request, c Call) err
 		}
 		return err
 	}
+	id := c.Identity
+	if !jwt.ValidRole(id.Role) {
+		id = identity.Anonymous() // a role the database does not know runs as anon
+	}
 	call := &jsCall{ctx: ctx, console: c.Console, caller: database.Caller{
-		Identity: c.Identity, Method: r.Method, Path: r.URL.Path, Headers: r.Header}}
+		Identity: id, Method: r.Method, Path: r.URL.Path, Headers: r.Header}}
 	j.cur = call
 	stop := context.AfterFunc(ctx, func() { j.vm.Interrupt(errVMTimeout) })
 
