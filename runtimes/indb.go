@@ -180,13 +180,21 @@ func pythonBody(source string) string {
 	b.WriteString("import json\n")
 	b.WriteString("def __pgstack_handler(body):\n")
 	lines := strings.Split(strings.ReplaceAll(source, "\r\n", "\n"), "\n")
+	// Indent the way the source does, so tabs and spaces are never mixed.
+	indent := "    "
+	for _, line := range lines {
+		if strings.HasPrefix(line, "\t") {
+			indent = "\t"
+			break
+		}
+	}
 	wrote := false
 	for _, line := range lines {
 		if strings.TrimSpace(line) == "" {
 			b.WriteString("\n")
 			continue
 		}
-		b.WriteString("    " + line + "\n")
+		b.WriteString(indent + line + "\n")
 		wrote = true
 	}
 	if !wrote {

@@ -39,6 +39,7 @@ func TestPLPythonFunction(t *testing.T) {
 	e := newEnv(t)
 	needPLPython(t, e)
 	deploy(t, e, map[string]any{"name": "py-todos", "runtime": "plpython", "source": pythonTodos})
+	deploy(t, e, map[string]any{"name": "py-tabs", "runtime": "plpython", "source": "if body:\n\treturn {\"tabs\": True}\nreturn None"})
 	deploy(t, e, map[string]any{"name": "py-raise", "runtime": "plpython", "source": `raise Exception("no luck")`})
 	deploy(t, e, map[string]any{"name": "py-sleep", "runtime": "plpython", "source": `plpy.execute("select pg_sleep(30)")
 return 1`})
@@ -61,6 +62,10 @@ return 1`})
 			Name: "anon sees no rows and a spoofed role header changes nothing", Method: "GET", URL: "/functions/v1/py-todos",
 			Headers:    map[string]string{"apikey": e.AnonKey, "X-Pgstack-Role": "service_role"},
 			WantStatus: 200, WantBody: []string{`"role": "anon"`, `"titles": []`},
+		},
+		apitest.Scenario{
+			Name: "tab-indented source works", Method: "POST", URL: "/functions/v1/py-tabs",
+			Headers: map[string]string{"apikey": e.AnonKey}, Body: `{"a":1}`, WantStatus: 200, WantBody: []string{`"tabs": true`},
 		},
 		apitest.Scenario{
 			Name: "the service role bypasses RLS", Method: "POST", URL: "/functions/v1/py-todos",
