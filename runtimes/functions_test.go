@@ -350,6 +350,21 @@ SELECT name, verify_jwt FROM pgstack.edge_functions`})
 		status, body := call(t, e, "POST", "/functions/v1/from-sql", "", nil)
 		return status == 200 && string(body) == `{"via":"sql"}`
 	})
+	// A row the embedded runtime cannot load is answered 503; the reason is
+	// in the function's log, not in the answer.
+	if status, body := call(t, e, "POST", "/api/sql", e.ServiceKey, map[string]any{"query": `
+INSERT INTO pgstack.edge_functions (name, runtime, verify_jwt, source) VALUES ('broken', 'embedded', false, 'function nope() {}')`}); status != 200 {
+		t.Fatalf("sql: %d %s", status, body)
+	}
+	waitFor(t, "broken to be answered 503", func() bool {
+		status, body := call(t, e, "POST", "/functions/v1/broken", "", nil)
+		return status == 503 && strings.Contains(string(body), "could not be loaded") && !strings.Contains(string(body), "handler")
+	})
+	waitFor(t, "the reason in broken's log", func() bool {
+		_, b := call(t, e, "GET", "/api/functions/broken/logs", e.ServiceKey, nil)
+		return strings.Contains(string(b), "must define a function named handler")
+	})
+
 	e.Run(t,
 		apitest.Scenario{
 			Name: "bad SQL is a 400", Method: "POST", URL: "/api/sql",
@@ -359,7 +374,7 @@ SELECT name, verify_jwt FROM pgstack.edge_functions`})
 		},
 		apitest.Scenario{
 			Name: "refresh reloads the registry", Method: "POST", URL: "/functions/v1/_refresh",
-			Headers: map[string]string{"apikey": e.ServiceKey}, WantStatus: 200, WantBody: []string{`"functions":1`},
+			Headers: map[string]string{"apikey": e.ServiceKey}, WantStatus: 200, WantBody: []string{`"functions":2`},
 		},
 	)
 

@@ -63,8 +63,9 @@ func (v *Invoker) Serve(w http.ResponseWriter, r *http.Request, name string) {
 	case fn.VerifyJWT && id.Token == "":
 		fnErr = httperr.Unauthorized(httperr.CodeUnauthorized, "function %s needs a JWT: send the anon key or a user's access token", name)
 	case err != nil:
+		// The reason goes to the invocation log and the server log, not to callers.
 		fnErr = httperr.New(http.StatusServiceUnavailable, httperr.CodeUnavailable,
-			"function %s could not be loaded: %s", name, publicMessage(err)).WithCause(err)
+			"function %s could not be loaded; its log says why", name).WithCause(err)
 	}
 	if fnErr != nil {
 		rec.status = httperr.From(fnErr).Status
@@ -122,7 +123,8 @@ func relayError(w http.ResponseWriter, r *http.Request, err error) {
 	httperr.Write(w, r, err)
 }
 
-// publicMessage is what a log row or client may see of err.
+// publicMessage is what the invocation log records of err: a function's
+// own error, why a function could not be loaded, or the client's message.
 func publicMessage(err error) string {
 	var fe *FunctionError
 	if errors.As(err, &fe) {
