@@ -17,13 +17,14 @@ type Pinger interface {
 
 // Admin serves openapi/admin.yaml: health and /api.
 type Admin struct {
-	db       Pinger
-	settings *settings.Service
+	db        Pinger
+	settings  *settings.Service
+	functions *FunctionsAdmin
 }
 
 var _ admin.StrictServerInterface = (*Admin)(nil)
 
 // NewAdmin returns the admin API implementation.
-func NewAdmin(db Pinger, s *settings.Service) *Admin {
-	return &Admin{db: db, settings: s}
+func NewAdmin(db Pinger, s *settings.Service, functions *FunctionsAdmin) *Admin {
+	return &Admin{db: db, settings: s, functions: functions}
 }

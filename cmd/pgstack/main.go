@@ -27,6 +27,7 @@ func commands() []command {
 		{"start", "Run on an embedded PostgreSQL kept in .pgstack/ (the development default)", runStart},
 		{"serve", "Run against DATABASE_URL (production)", runServe},
 		{"migrate", "Apply pending platform migrations to DATABASE_URL and exit", runMigrate},
+		{"functions", "Edge functions: new, deploy, list, delete, serve (see pgstack functions)", runFunctions},
 		{"keys", "Print the anon and service-role API keys for JWT_SECRET", runKeys},
 		{"healthcheck", "Exit 0 if the server at LISTEN_ADDR answers GET /health with 200", runHealthcheck},
 		{"version", "Print the version", func(_ context.Context, _ []string, out io.Writer) error {

@@ -3,3 +3,33 @@
 //   sqlc v1.31.1
 
 package db
+
+import (
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// Edge functions served under /functions/v1/<name>.
+type PgstackEdgeFunction struct {
+	Name    string
+	Runtime string
+	// When true, a request must carry a valid JWT (the anon key is enough).
+	VerifyJwt bool
+	Source    *string
+	// Target of runtime http: requests are forwarded to this URL.
+	UpstreamUrl *string
+	CreatedAt   pgtype.Timestamptz
+	UpdatedAt   pgtype.Timestamptz
+}
+
+// One row per edge-function invocation: status, duration, error and console output.
+type PgstackEdgeFunctionLog struct {
+	ID           int64
+	FunctionName string
+	RequestID    string
+	Method       string
+	Status       int32
+	DurationMs   float64
+	Error        *string
+	Console      *string
+	CreatedAt    pgtype.Timestamptz
+}

@@ -9,9 +9,17 @@ import (
 )
 
 type Querier interface {
+	DeleteEdgeFunction(ctx context.Context, name string) (DeleteEdgeFunctionRow, error)
+	GetEdgeFunction(ctx context.Context, name string) (PgstackEdgeFunction, error)
 	GetServerVersion(ctx context.Context) (string, error)
+	// The body of pgstack.fn_<name> as the server stores it, to redeploy only on change.
+	InDatabaseFunctionSource(ctx context.Context, proname string) (InDatabaseFunctionSourceRow, error)
+	InsertEdgeFunctionLogs(ctx context.Context, arg []InsertEdgeFunctionLogsParams) (int64, error)
 	// The extensions among names this server can install, and the installed version if any.
 	ListAvailableExtensions(ctx context.Context, names []string) ([]ListAvailableExtensionsRow, error)
+	ListEdgeFunctionLogs(ctx context.Context, arg ListEdgeFunctionLogsParams) ([]PgstackEdgeFunctionLog, error)
+	ListEdgeFunctions(ctx context.Context) ([]PgstackEdgeFunction, error)
+	UpsertEdgeFunction(ctx context.Context, arg UpsertEdgeFunctionParams) (PgstackEdgeFunction, error)
 }
 
 var _ Querier = (*Queries)(nil)

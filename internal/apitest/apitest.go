@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/pgstack/pgstack/gen/api/admin"
+	"github.com/pgstack/pgstack/gen/api/functions"
 	"github.com/pgstack/pgstack/internal/config"
 	"github.com/pgstack/pgstack/internal/database"
 	"github.com/pgstack/pgstack/internal/jwt"
@@ -27,7 +28,7 @@ import (
 )
 
 // Specs lists the generated specs whose responses are validated.
-var Specs = []func() (*openapi3.T, error){admin.GetSwagger}
+var Specs = []func() (*openapi3.T, error){admin.GetSwagger, functions.GetSwagger}
 
 // Env is an assembled server over a fresh test database.
 type Env struct {

@@ -46,6 +46,7 @@ type Config struct {
 	RESTSchemas       []string
 	EnableSQLEndpoint bool
 	EdgeRuntimeURL    string
+	FunctionTimeout   time.Duration
 	SiteURL           string
 	ServiceRoleKey    string
 
@@ -74,6 +75,7 @@ var Vars = []Var{
 	{"REST_SCHEMAS", "public", "Comma-separated schemas exposed at /rest/v1."},
 	{"ENABLE_SQL_ENDPOINT", "false (true under start)", "Serve POST /api/sql to the service role."},
 	{"EDGE_RUNTIME_URL", "", "Base URL of a Supabase edge-runtime sidecar for deno functions."},
+	{"FUNCTION_TIMEOUT", "5s", "Longest run of one edge-function invocation on the embedded, plv8 and plpython runtimes (Go duration); 504 beyond."},
 	{"SITE_URL", "http://localhost:3000", "URL of the application, used in e-mail links and redirects."},
 	{"SERVICE_ROLE_KEY", "", "Service-role key the CLI uses to call the admin API."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
@@ -94,6 +96,7 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 		RESTSchemas:        []string{"public"},
 		EnableSQLEndpoint:  mode == ModeStart,
 		SiteURL:            "http://localhost:3000",
+		FunctionTimeout:    5 * time.Second,
 		LogLevel:           "info",
 	}
 	get := func(name string) (string, bool) {
@@ -154,6 +157,14 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 			errs = append(errs, fmt.Errorf("STATEMENT_TIMEOUT: want a duration such as 8s, got %q", v))
 		} else {
 			c.StatementTimeout = d
+		}
+	}
+	if v, ok := get("FUNCTION_TIMEOUT"); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("FUNCTION_TIMEOUT: want a positive duration such as 5s, got %q", v))
+		} else {
+			c.FunctionTimeout = d
 		}
 	}
 	if v, ok := get("ENABLE_SQL_ENDPOINT"); ok {

@@ -15,7 +15,7 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ListenAddr != "127.0.0.1:8080" || c.MaxBodySize != 1<<20 || c.JWTExpiry != time.Hour ||
+	if c.ListenAddr != "127.0.0.1:8080" || c.MaxBodySize != 1<<20 || c.JWTExpiry != time.Hour || c.FunctionTimeout != 5*time.Second ||
 		c.EnableSQLEndpoint || len(c.RESTSchemas) != 1 || c.RESTSchemas[0] != "public" {
 		t.Errorf("serve defaults = %+v", c)
 	}
@@ -33,12 +33,14 @@ func TestLoadParses(t *testing.T) {
 	c, err := Load(ModeServe, env(map[string]string{
 		"MAX_BODY_SIZE": "2048", "JWT_EXPIRY": "60", "DB_POOL_SIZE": "3", "REST_SCHEMAS": "public, api",
 		"STATEMENT_TIMEOUT": "2s", "CORS_ALLOWED_ORIGINS": "https://a.example,https://b.example",
+		"FUNCTION_TIMEOUT": "750ms",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.MaxBodySize != 2048 || c.JWTExpiry != time.Minute || c.DBPoolSize != 3 || c.StatementTimeout != 2*time.Second ||
-		strings.Join(c.RESTSchemas, "|") != "public|api" || len(c.CORSAllowedOrigins) != 2 {
+		strings.Join(c.RESTSchemas, "|") != "public|api" || len(c.CORSAllowedOrigins) != 2 ||
+		c.FunctionTimeout != 750*time.Millisecond {
 		t.Errorf("parsed = %+v", c)
 	}
 }
@@ -53,6 +55,8 @@ func TestLoadAndValidateNameTheVariable(t *testing.T) {
 		{map[string]string{"JWT_EXPIRY": "-1"}, "JWT_EXPIRY"},
 		{map[string]string{"STATEMENT_TIMEOUT": "soon"}, "STATEMENT_TIMEOUT"},
 		{map[string]string{"ENABLE_SQL_ENDPOINT": "maybe"}, "ENABLE_SQL_ENDPOINT"},
+		{map[string]string{"FUNCTION_TIMEOUT": "0s"}, "FUNCTION_TIMEOUT"},
+		{map[string]string{"FUNCTION_TIMEOUT": "forever"}, "FUNCTION_TIMEOUT"},
 		{map[string]string{}, "DATABASE_URL is required"},
 		{map[string]string{"DATABASE_URL": "postgres://x/y"}, "JWT_SECRET is required"},
 		{map[string]string{"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"},

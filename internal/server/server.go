@@ -67,13 +67,17 @@ func New(d Deps) (*Server, error) {
 	})
 	r.Method(http.MethodGet, "/metrics", m.Handler())
 
-	if err := mountAdmin(r, d); err != nil {
+	fns, err := mountFunctions(r, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := mountAdmin(r, d, fns); err != nil {
 		return nil, err
 	}
 	return &Server{deps: d, handler: r}, nil
 }
 
-func mountAdmin(r chi.Router, d Deps) error {
+func mountAdmin(r chi.Router, d Deps, fns *handlers.FunctionsAdmin) error {
 	spec, err := admin.GetSwagger()
 	if err != nil {
 		return fmt.Errorf("load admin spec: %w", err)
@@ -82,7 +86,7 @@ func mountAdmin(r chi.Router, d Deps) error {
 	if err != nil {
 		return err
 	}
-	impl := handlers.NewAdmin(d.DB, settings.New(d.Config, d.DB.Queries, d.Version))
+	impl := handlers.NewAdmin(d.DB, settings.New(d.Config, d.DB.Queries, d.Version), fns)
 	strict := admin.NewStrictHandlerWithOptions(impl, []admin.StrictMiddlewareFunc{
 		func(f admin.StrictHandlerFunc, op string) admin.StrictHandlerFunc { return authorize(f, op) },
 	}, admin.StrictHTTPServerOptions{

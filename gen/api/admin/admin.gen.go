@@ -9,15 +9,45 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
+	"github.com/oapi-codegen/runtime"
 )
+
+// Defines values for EdgeFunctionRuntime.
+const (
+	EdgeFunctionRuntimeDeno     EdgeFunctionRuntime = "deno"
+	EdgeFunctionRuntimeEmbedded EdgeFunctionRuntime = "embedded"
+	EdgeFunctionRuntimeHttp     EdgeFunctionRuntime = "http"
+	EdgeFunctionRuntimePlpython EdgeFunctionRuntime = "plpython"
+	EdgeFunctionRuntimePlv8     EdgeFunctionRuntime = "plv8"
+)
+
+// Valid indicates whether the value is a known member of the EdgeFunctionRuntime enum.
+func (e EdgeFunctionRuntime) Valid() bool {
+	switch e {
+	case EdgeFunctionRuntimeDeno:
+		return true
+	case EdgeFunctionRuntimeEmbedded:
+		return true
+	case EdgeFunctionRuntimeHttp:
+		return true
+	case EdgeFunctionRuntimePlpython:
+		return true
+	case EdgeFunctionRuntimePlv8:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for HealthStatus.
 const (
@@ -39,30 +69,73 @@ func (e HealthStatus) Valid() bool {
 
 // Defines values for RuntimeAvailabilityName.
 const (
-	Deno     RuntimeAvailabilityName = "deno"
-	Embedded RuntimeAvailabilityName = "embedded"
-	Http     RuntimeAvailabilityName = "http"
-	Plpython RuntimeAvailabilityName = "plpython"
-	Plv8     RuntimeAvailabilityName = "plv8"
+	RuntimeAvailabilityNameDeno     RuntimeAvailabilityName = "deno"
+	RuntimeAvailabilityNameEmbedded RuntimeAvailabilityName = "embedded"
+	RuntimeAvailabilityNameHttp     RuntimeAvailabilityName = "http"
+	RuntimeAvailabilityNamePlpython RuntimeAvailabilityName = "plpython"
+	RuntimeAvailabilityNamePlv8     RuntimeAvailabilityName = "plv8"
 )
 
 // Valid indicates whether the value is a known member of the RuntimeAvailabilityName enum.
 func (e RuntimeAvailabilityName) Valid() bool {
 	switch e {
-	case Deno:
+	case RuntimeAvailabilityNameDeno:
 		return true
-	case Embedded:
+	case RuntimeAvailabilityNameEmbedded:
 		return true
-	case Http:
+	case RuntimeAvailabilityNameHttp:
 		return true
-	case Plpython:
+	case RuntimeAvailabilityNamePlpython:
 		return true
-	case Plv8:
+	case RuntimeAvailabilityNamePlv8:
 		return true
 	default:
 		return false
 	}
 }
+
+// EdgeFunction defines model for EdgeFunction.
+type EdgeFunction struct {
+	CreatedAt   time.Time           `json:"created_at"`
+	Name        string              `json:"name"`
+	Runtime     EdgeFunctionRuntime `json:"runtime"`
+	Source      *string             `json:"source,omitempty"`
+	UpdatedAt   time.Time           `json:"updated_at"`
+	UpstreamUrl *string             `json:"upstream_url,omitempty"`
+	VerifyJwt   bool                `json:"verify_jwt"`
+}
+
+// EdgeFunctionDeploy defines model for EdgeFunctionDeploy.
+type EdgeFunctionDeploy struct {
+	Name    string              `json:"name"`
+	Runtime EdgeFunctionRuntime `json:"runtime"`
+
+	// Source Source code (embedded, plv8, plpython; kept for reference with deno).
+	Source *string `json:"source,omitempty"`
+
+	// UpstreamUrl Target URL of an http function.
+	UpstreamUrl *string `json:"upstream_url,omitempty"`
+
+	// VerifyJwt When true, callers need a valid JWT (the anon key is enough).
+	VerifyJwt *bool `json:"verify_jwt,omitempty"`
+}
+
+// EdgeFunctionLog defines model for EdgeFunctionLog.
+type EdgeFunctionLog struct {
+	// Console What the function wrote with console.log (embedded runtime).
+	Console      *string   `json:"console,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+	DurationMs   float64   `json:"duration_ms"`
+	Error        *string   `json:"error,omitempty"`
+	FunctionName string    `json:"function_name"`
+	Id           int64     `json:"id"`
+	Method       string    `json:"method"`
+	RequestId    string    `json:"request_id"`
+	Status       int       `json:"status"`
+}
+
+// EdgeFunctionRuntime defines model for EdgeFunctionRuntime.
+type EdgeFunctionRuntime string
 
 // Error defines model for Error.
 type Error struct {
@@ -117,17 +190,61 @@ type Settings struct {
 	Version string `json:"version"`
 }
 
+// SqlRequest defines model for SqlRequest.
+type SqlRequest struct {
+	Query string `json:"query"`
+}
+
+// SqlResult defines model for SqlResult.
+type SqlResult struct {
+	// Command The last statement's command tag, e.g. "INSERT 0 1".
+	Command string                   `json:"command"`
+	Rows    []map[string]interface{} `json:"rows"`
+}
+
+// FunctionName defines model for FunctionName.
+type FunctionName = string
+
 // Forbidden defines model for Forbidden.
 type Forbidden = Error
 
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Error
 
+// ListEdgeFunctionLogsParams defines parameters for ListEdgeFunctionLogs.
+type ListEdgeFunctionLogsParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// DeployEdgeFunctionJSONRequestBody defines body for DeployEdgeFunction for application/json ContentType.
+type DeployEdgeFunctionJSONRequestBody = EdgeFunctionDeploy
+
+// RunSqlJSONRequestBody defines body for RunSql for application/json ContentType.
+type RunSqlJSONRequestBody = SqlRequest
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListEdgeFunctions Every deployed function, without sources.
+	// (GET /api/functions)
+	ListEdgeFunctions(w http.ResponseWriter, r *http.Request)
+	// DeployEdgeFunction Create or replace a function.
+	// (POST /api/functions)
+	DeployEdgeFunction(w http.ResponseWriter, r *http.Request)
+	// DeleteEdgeFunction Delete a function (and its pgstack.fn_<name>).
+	// (DELETE /api/functions/{name})
+	DeleteEdgeFunction(w http.ResponseWriter, r *http.Request, name FunctionName)
+	// GetEdgeFunction One function, with its source.
+	// (GET /api/functions/{name})
+	GetEdgeFunction(w http.ResponseWriter, r *http.Request, name FunctionName)
+	// ListEdgeFunctionLogs The latest invocations of a function, newest first.
+	// (GET /api/functions/{name}/logs)
+	ListEdgeFunctionLogs(w http.ResponseWriter, r *http.Request, name FunctionName, params ListEdgeFunctionLogsParams)
 	// GetSettings The server's effective settings and capabilities.
 	// (GET /api/settings)
 	GetSettings(w http.ResponseWriter, r *http.Request)
+	// RunSql Run SQL as the database owner (only with ENABLE_SQL_ENDPOINT=true).
+	// (POST /api/sql)
+	RunSql(w http.ResponseWriter, r *http.Request)
 	// GetHealth Liveness and database reachability.
 	// (GET /health)
 	GetHealth(w http.ResponseWriter, r *http.Request)
@@ -137,9 +254,45 @@ type ServerInterface interface {
 
 type Unimplemented struct{}
 
+// ListEdgeFunctions Every deployed function, without sources.
+// (GET /api/functions)
+func (_ Unimplemented) ListEdgeFunctions(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeployEdgeFunction Create or replace a function.
+// (POST /api/functions)
+func (_ Unimplemented) DeployEdgeFunction(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// DeleteEdgeFunction Delete a function (and its pgstack.fn_<name>).
+// (DELETE /api/functions/{name})
+func (_ Unimplemented) DeleteEdgeFunction(w http.ResponseWriter, r *http.Request, name FunctionName) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetEdgeFunction One function, with its source.
+// (GET /api/functions/{name})
+func (_ Unimplemented) GetEdgeFunction(w http.ResponseWriter, r *http.Request, name FunctionName) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListEdgeFunctionLogs The latest invocations of a function, newest first.
+// (GET /api/functions/{name}/logs)
+func (_ Unimplemented) ListEdgeFunctionLogs(w http.ResponseWriter, r *http.Request, name FunctionName, params ListEdgeFunctionLogsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
 // GetSettings The server's effective settings and capabilities.
 // (GET /api/settings)
 func (_ Unimplemented) GetSettings(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// RunSql Run SQL as the database owner (only with ENABLE_SQL_ENDPOINT=true).
+// (POST /api/sql)
+func (_ Unimplemented) RunSql(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -158,11 +311,147 @@ type ServerInterfaceWrapper struct {
 
 type MiddlewareFunc func(http.Handler) http.Handler
 
+// ListEdgeFunctions operation middleware
+func (siw *ServerInterfaceWrapper) ListEdgeFunctions(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListEdgeFunctions(w, r)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeployEdgeFunction operation middleware
+func (siw *ServerInterfaceWrapper) DeployEdgeFunction(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeployEdgeFunction(w, r)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// DeleteEdgeFunction operation middleware
+func (siw *ServerInterfaceWrapper) DeleteEdgeFunction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name FunctionName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", chi.URLParam(r, "name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.DeleteEdgeFunction(w, r, name)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetEdgeFunction operation middleware
+func (siw *ServerInterfaceWrapper) GetEdgeFunction(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name FunctionName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", chi.URLParam(r, "name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetEdgeFunction(w, r, name)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListEdgeFunctionLogs operation middleware
+func (siw *ServerInterfaceWrapper) ListEdgeFunctionLogs(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name FunctionName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", chi.URLParam(r, "name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEdgeFunctionLogsParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", r.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "limit"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "limit", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListEdgeFunctionLogs(w, r, name, params)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // GetSettings operation middleware
 func (siw *ServerInterfaceWrapper) GetSettings(w http.ResponseWriter, r *http.Request) {
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetSettings(w, r)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// RunSql operation middleware
+func (siw *ServerInterfaceWrapper) RunSql(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.RunSql(w, r)
 	}))
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -305,6 +594,24 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/api/settings", wrapper.GetSettings)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/functions", wrapper.ListEdgeFunctions)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/functions", wrapper.DeployEdgeFunction)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/api/functions/{name}", wrapper.DeleteEdgeFunction)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/functions/{name}", wrapper.GetEdgeFunction)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/functions/{name}/logs", wrapper.ListEdgeFunctionLogs)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/api/sql", wrapper.RunSql)
+	})
 
 	return r
 }
@@ -314,6 +621,377 @@ type ErrorJSONResponse Error
 type ForbiddenJSONResponse Error
 
 type UnauthorizedJSONResponse Error
+
+type ListEdgeFunctionsRequestObject struct {
+}
+
+type ListEdgeFunctionsResponseObject interface {
+	VisitListEdgeFunctionsResponse(w http.ResponseWriter) error
+}
+
+type ListEdgeFunctions200JSONResponse []EdgeFunction
+
+func (response ListEdgeFunctions200JSONResponse) VisitListEdgeFunctionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEdgeFunctions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListEdgeFunctions401JSONResponse) VisitListEdgeFunctionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEdgeFunctions403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListEdgeFunctions403JSONResponse) VisitListEdgeFunctionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEdgeFunctionsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListEdgeFunctionsdefaultJSONResponse) VisitListEdgeFunctionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeployEdgeFunctionRequestObject struct {
+	Body *DeployEdgeFunctionJSONRequestBody
+}
+
+type DeployEdgeFunctionResponseObject interface {
+	VisitDeployEdgeFunctionResponse(w http.ResponseWriter) error
+}
+
+type DeployEdgeFunction200JSONResponse EdgeFunction
+
+func (response DeployEdgeFunction200JSONResponse) VisitDeployEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeployEdgeFunction400JSONResponse struct{ ErrorJSONResponse }
+
+func (response DeployEdgeFunction400JSONResponse) VisitDeployEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeployEdgeFunction401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeployEdgeFunction401JSONResponse) VisitDeployEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeployEdgeFunction403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeployEdgeFunction403JSONResponse) VisitDeployEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeployEdgeFunctiondefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response DeployEdgeFunctiondefaultJSONResponse) VisitDeployEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEdgeFunctionRequestObject struct {
+	Name FunctionName `json:"name"`
+}
+
+type DeleteEdgeFunctionResponseObject interface {
+	VisitDeleteEdgeFunctionResponse(w http.ResponseWriter) error
+}
+
+type DeleteEdgeFunction204Response struct {
+}
+
+func (response DeleteEdgeFunction204Response) VisitDeleteEdgeFunctionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteEdgeFunction401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response DeleteEdgeFunction401JSONResponse) VisitDeleteEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEdgeFunction403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response DeleteEdgeFunction403JSONResponse) VisitDeleteEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEdgeFunction404JSONResponse struct{ ErrorJSONResponse }
+
+func (response DeleteEdgeFunction404JSONResponse) VisitDeleteEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteEdgeFunctiondefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response DeleteEdgeFunctiondefaultJSONResponse) VisitDeleteEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEdgeFunctionRequestObject struct {
+	Name FunctionName `json:"name"`
+}
+
+type GetEdgeFunctionResponseObject interface {
+	VisitGetEdgeFunctionResponse(w http.ResponseWriter) error
+}
+
+type GetEdgeFunction200JSONResponse EdgeFunction
+
+func (response GetEdgeFunction200JSONResponse) VisitGetEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEdgeFunction401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetEdgeFunction401JSONResponse) VisitGetEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEdgeFunction403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetEdgeFunction403JSONResponse) VisitGetEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEdgeFunction404JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetEdgeFunction404JSONResponse) VisitGetEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEdgeFunctiondefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetEdgeFunctiondefaultJSONResponse) VisitGetEdgeFunctionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEdgeFunctionLogsRequestObject struct {
+	Name   FunctionName `json:"name"`
+	Params ListEdgeFunctionLogsParams
+}
+
+type ListEdgeFunctionLogsResponseObject interface {
+	VisitListEdgeFunctionLogsResponse(w http.ResponseWriter) error
+}
+
+type ListEdgeFunctionLogs200JSONResponse []EdgeFunctionLog
+
+func (response ListEdgeFunctionLogs200JSONResponse) VisitListEdgeFunctionLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEdgeFunctionLogs401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListEdgeFunctionLogs401JSONResponse) VisitListEdgeFunctionLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEdgeFunctionLogs403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListEdgeFunctionLogs403JSONResponse) VisitListEdgeFunctionLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEdgeFunctionLogsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListEdgeFunctionLogsdefaultJSONResponse) VisitListEdgeFunctionLogsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetSettingsRequestObject struct {
 }
@@ -381,6 +1059,101 @@ func (response GetSettingsdefaultJSONResponse) VisitGetSettingsResponse(w http.R
 	return err
 }
 
+type RunSqlRequestObject struct {
+	Body *RunSqlJSONRequestBody
+}
+
+type RunSqlResponseObject interface {
+	VisitRunSqlResponse(w http.ResponseWriter) error
+}
+
+type RunSql200JSONResponse SqlResult
+
+func (response RunSql200JSONResponse) VisitRunSqlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunSql400JSONResponse struct{ ErrorJSONResponse }
+
+func (response RunSql400JSONResponse) VisitRunSqlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunSql401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response RunSql401JSONResponse) VisitRunSqlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunSql403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response RunSql403JSONResponse) VisitRunSqlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunSql404JSONResponse Error
+
+func (response RunSql404JSONResponse) VisitRunSqlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RunSqldefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response RunSqldefaultJSONResponse) VisitRunSqlResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -418,9 +1191,27 @@ func (response GetHealth503JSONResponse) VisitGetHealthResponse(w http.ResponseW
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListEdgeFunctions Every deployed function, without sources.
+	// (GET /api/functions)
+	ListEdgeFunctions(ctx context.Context, request ListEdgeFunctionsRequestObject) (ListEdgeFunctionsResponseObject, error)
+	// DeployEdgeFunction Create or replace a function.
+	// (POST /api/functions)
+	DeployEdgeFunction(ctx context.Context, request DeployEdgeFunctionRequestObject) (DeployEdgeFunctionResponseObject, error)
+	// DeleteEdgeFunction Delete a function (and its pgstack.fn_<name>).
+	// (DELETE /api/functions/{name})
+	DeleteEdgeFunction(ctx context.Context, request DeleteEdgeFunctionRequestObject) (DeleteEdgeFunctionResponseObject, error)
+	// GetEdgeFunction One function, with its source.
+	// (GET /api/functions/{name})
+	GetEdgeFunction(ctx context.Context, request GetEdgeFunctionRequestObject) (GetEdgeFunctionResponseObject, error)
+	// ListEdgeFunctionLogs The latest invocations of a function, newest first.
+	// (GET /api/functions/{name}/logs)
+	ListEdgeFunctionLogs(ctx context.Context, request ListEdgeFunctionLogsRequestObject) (ListEdgeFunctionLogsResponseObject, error)
 	// GetSettings The server's effective settings and capabilities.
 	// (GET /api/settings)
 	GetSettings(ctx context.Context, request GetSettingsRequestObject) (GetSettingsResponseObject, error)
+	// RunSql Run SQL as the database owner (only with ENABLE_SQL_ENDPOINT=true).
+	// (POST /api/sql)
+	RunSql(ctx context.Context, request RunSqlRequestObject) (RunSqlResponseObject, error)
 	// GetHealth Liveness and database reachability.
 	// (GET /health)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -465,6 +1256,140 @@ type strictHandler struct {
 	options     StrictHTTPServerOptions
 }
 
+// ListEdgeFunctions operation middleware
+func (sh *strictHandler) ListEdgeFunctions(w http.ResponseWriter, r *http.Request) {
+	var request ListEdgeFunctionsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEdgeFunctions(ctx, request.(ListEdgeFunctionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEdgeFunctions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListEdgeFunctionsResponseObject); ok {
+		if err := validResponse.VisitListEdgeFunctionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeployEdgeFunction operation middleware
+func (sh *strictHandler) DeployEdgeFunction(w http.ResponseWriter, r *http.Request) {
+	var request DeployEdgeFunctionRequestObject
+
+	var body DeployEdgeFunctionJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeployEdgeFunction(ctx, request.(DeployEdgeFunctionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeployEdgeFunction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeployEdgeFunctionResponseObject); ok {
+		if err := validResponse.VisitDeployEdgeFunctionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DeleteEdgeFunction operation middleware
+func (sh *strictHandler) DeleteEdgeFunction(w http.ResponseWriter, r *http.Request, name FunctionName) {
+	var request DeleteEdgeFunctionRequestObject
+
+	request.Name = name
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteEdgeFunction(ctx, request.(DeleteEdgeFunctionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteEdgeFunction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(DeleteEdgeFunctionResponseObject); ok {
+		if err := validResponse.VisitDeleteEdgeFunctionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetEdgeFunction operation middleware
+func (sh *strictHandler) GetEdgeFunction(w http.ResponseWriter, r *http.Request, name FunctionName) {
+	var request GetEdgeFunctionRequestObject
+
+	request.Name = name
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEdgeFunction(ctx, request.(GetEdgeFunctionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEdgeFunction")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetEdgeFunctionResponseObject); ok {
+		if err := validResponse.VisitGetEdgeFunctionResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListEdgeFunctionLogs operation middleware
+func (sh *strictHandler) ListEdgeFunctionLogs(w http.ResponseWriter, r *http.Request, name FunctionName, params ListEdgeFunctionLogsParams) {
+	var request ListEdgeFunctionLogsRequestObject
+
+	request.Name = name
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEdgeFunctionLogs(ctx, request.(ListEdgeFunctionLogsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEdgeFunctionLogs")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListEdgeFunctionLogsResponseObject); ok {
+		if err := validResponse.VisitListEdgeFunctionLogsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetSettings operation middleware
 func (sh *strictHandler) GetSettings(w http.ResponseWriter, r *http.Request) {
 	var request GetSettingsRequestObject
@@ -482,6 +1407,37 @@ func (sh *strictHandler) GetSettings(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetSettingsResponseObject); ok {
 		if err := validResponse.VisitGetSettingsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RunSql operation middleware
+func (sh *strictHandler) RunSql(w http.ResponseWriter, r *http.Request) {
+	var request RunSqlRequestObject
+
+	var body RunSqlJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.RunSql(ctx, request.(RunSqlRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RunSql")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(RunSqlResponseObject); ok {
+		if err := validResponse.VisitRunSqlResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -518,26 +1474,46 @@ func (sh *strictHandler) GetHealth(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"vFbdjts2E32VAb8PSAIo9qZJisK92gZJkyAo0niLXOwaXlocW5OVSIYc2VYCv3tBUrblldzcdHtlmT9n",
-	"zswZzsx3kZvKGo2avZh8Fw69Ndpj/PPaOePCR240o+bwKa0tKZdMRo+/eKPDms8LrGT4+r/DpZiI/42P",
-	"qOO068cJbbfbZUKhzx3ZACIm4lI3YLhABxiOjMQuE2+MW5BSqB/e/FWBwOYONZCHtSxJwaJmIPbgTIlQ",
-	"yQa0YchlWQIX5MFYdJFCpPqXljUXxtE3VA/P9g/TcoyUMzAOeO/Ao5Yx+UhYlqXZoIICHY5EgGrRT7S1",
-	"LrjDlCTPjcLwe2p0ynJRYgaVzAvS+NShVGElCQbh0khkAreysiWKiSAdSc4jLZEJbmxY9uxIr0R0iiWV",
-	"0WRvr6AUvd5Ghd7L1QC/t3UldYfV1pZStwoNGHf4tUbPc1J9qI8OPWoGo+HldvsrfK0NIxDDpkANDq1x",
-	"THoFEqwzixKrAQutCXIhIa5TTI/sZ4fzZvEFcw6M3qIsuejL4VlyHb9Q11UAM3ciE7WWa0llcLYDd8Z8",
-	"izFk9lOtmSq8TGBUEjd9DkdTR00WxpQodcDQssIuQawWqBQqkQlbrn+JP7bhwoQ8UKiNyETBbAeIB96y",
-	"fSanqnwumpjmLhEOGd6JATwOexV5H5TBLaP2ZHR4Gx45yPXkxypFPzIxFNhjwKYJzvejpCTLhfQ4X6Pz",
-	"NOTDR+N55XD65wfw6Nbo9kcHc/TLhue4teSaPtJlnqP3T1PRKmmJKSYaPOZGK98BJM24Qhdfj9zOF0Y1",
-	"c0/fomJL4yrJ6dDPLwbvuPBMOlWDGKvhR9suSOdkE28mpU5v/VPFG8rFAVxPjPPalYMk/NdyjlpZQ5rn",
-	"qIOMajhrz6pkV1OW+R2c1+Ze3uyRsn4KnKh4L5j39ThDvuNwJ6b91AzOY1474mYaLLTlA92acvxk0uNd",
-	"oHTo3uxlf//5SvR6Mbz/fAWeVhoVbIiL8H8+ff3q0+sr2BTGY2oxeSmpCs+wNTEPqyFY0b8Y7GjsGL74",
-	"5mNDI700/cCHNmxLySErH3kwGw37aPgJFLFAgtQq1gGpKtJw+fEdSIaxtAS1RwWL5kZPuVZkDidffXg3",
-	"gst4/NC2PWhEBTL6OuDUje56lapLu/I0rtxh8ySD2Cekh9vLtv9H8An8Fj2/BeNu9K20dIfN7egmtkHi",
-	"2B73Sbb3N3giOkkpLkbPRhchT41FLS2JiXg+uhg9D9VUchHFDW6PfacgrTC2zYOb75SYiN+RD0UrOx3v",
-	"frq4+NfmlYONgZFlvxenpRcXz85hHciNT0aqeOn5jy8dR8bIYCnrkn98az9oZcLXVSVDuY2pmEr0Iw+4",
-	"XGLOtMZ9L/Ext3JpU5UiTPVWBhGuRcxMMQuA4+LQ1c9J0/b9BxSmtXBm7k1exnZqD09mX8dAar9Bl3R7",
-	"mST4DzgdzCuD7SAbeYxOqpyYXM+6mn2gNWr0SZwDhEOZF2036aq0f3hBqFPQe0XzerabHa71Z0UTGnFb",
-	"nAJ+GoaO8Lus17tDfpDnlAfwuLWWCpDRZfOkg5OSaTfb/R0AAP//",
+	"3FrhbttIDn4VQrdAE0Bx3G12cefifmR309sUQbZNslfg4pw7lmhrGmlGmaHiuIXf/cAZSZYsOcneNsH1",
+	"/jS2PENyhh/Jj1S/BJHOcq1QkQ1GX4JcGJEhoXHf3hQqIqnVqciQv0sVjIJcUBKEgXLP/J8wMHhTSINx",
+	"MCJTYBjYKMFM8B5a5rzOkpFqHqxWK15sc60sOh1HxmjDHyKtCBXxR5HnqYwEq97/ZLXiZ2uJ3xmcBaPg",
+	"L/tr0/f9r3bfS3NaYrSRkTkLCUbBoVqCpgQNIC8ZBKsweKPNVMYxqqdXf5EgkL5GBdLCrUhlDNOCQJIF",
+	"o1OETCxBaYJIpClQIi3oHI0zwZn6uxIFJdrIz3zHT23tqS5tdCaHoA1QdYAXpcXSOoNFmuoFxpCgwUHA",
+	"okrpzrfxHCsMOXQZPhVJ7/nIoCCMJ8IdY6ZNxp+CWBDukXSw2gBPhbov3R9Modyeh47csOis3MI268JE",
+	"/YKLPP7DVha5JYMimxQm7RV6i0bOlpNPC2r8PNU6RaECHyJVPF3WIVaa29odNm+xZexVbZeefsKIWG3z",
+	"9L9gnupl1yvVDeeCCA2j4d+Xh3v/Enufh3t/u1p/nOxdfRmGP36/+q7vBr6WO9q4PHfPIdIxwg5mU4xj",
+	"jEPI09u/8r/5khKtXsM15gQzbcDgDA2qCGEhKYEYld4dPMZhG8ErzBwJfj87AT0DoSAhymFW2t0rsO3g",
+	"GGeiSKlKjm3pHxJU4H5w0Y/GgkKMQZQx+PbDBexw+AmlFVzjkkMPlS7mSfMwj0TPQ7A40fOeSNXK6rTH",
+	"IR8SQS41VJcBC6OpvO5y1yDV87W3oDSk3w//TUqIC58nJ5ltb9LFNG3sUEU2RcM7sCo5HVnVMSZb84yM",
+	"W0qkoh8P1jqkIpx7JRlSouP+XIU3BVqayP6fLQkqbOOnWuqGa2UcbJrcEl4bUcts31brvh8Cxtk6olEV",
+	"GeuvfBqEAYeg++NjkBWh0kEYcKg0ZK9PWdf9TajFfYFPYppiCJmIEqlwz6CI+Ykv5i4hMJ7wTmR56q/M",
+	"Bc/Elaxe1CAJmdpeByRSUe8PGVor5j32/VpkQjWsustTocTW7NAGQFvUO4MWFYFW8MPd3Wu4KTigJMGC",
+	"84TBXBuSag4CcqOnKWY9GjZw4u50bX2fp39FkVLSdccai5XT9TXXGSVuhUz5sD3O3VBfyuhTW4Lq0AuT",
+	"qaSeirRW1VMr15Tgq6DSoCgp1GaiW7o8V2YvTsGNO/D5OZPWsmfwjlBZTobagEVid+0+7KUyfvsudn1h",
+	"516c7d5SLEhMhcXJLRor+87wTluaGzx/fwIWzS2aamkvRj8taIJ3uTTLrqTDKEJr9zyhTeUM/Z0osBhp",
+	"FdtBf0YUd5OpjpcTKz/jI7Oo4TBpMEpJmPUHbflAGCOWDQbS3nUfF+nDYo9cKwm38jp7k05QxbmWiiao",
+	"2I1xP2q3eimfn5OIrmG7bzZwU0kKuxBoeXHjMjf9scX4xoEbd9oLzZv0zOe1LjhvCvQ4uv8oftlW4dZx",
+	"qG7FyDKhejIp91ypsAScgDBDRS8slKuBxDwEHMwHMA6OT8+Pzi5gCC/HQX++1os2jkQcS9Yi0ncNWzy7",
+	"69jeRlAnN3vrSyXdszOqMCqMpOU5u67My2huZYRnJSubojBo3lTx9PbDRdBpgB2RtHKuMPb87O2Hi8n5",
+	"0c9nRxewSLRF39dFqZAZ57dSxYSf8q044DgUO2Xre3LJ1HWRUs10vx/yVBCH+wsLeqGggpkdQeIqDzif",
+	"MMmNM6ng8N0xCIJ9kUsoLMYwXY7VORWx1PXKn0+OB3Dolte9ck2d+aw9hxqr5ql82i6f7Lkn17jcDcEV",
+	"YGHh42HZdDvhI/jJnfwjaDNWH0Uur3H5cTB2/EKS4x1V9Fbn5ZMEjWgPhoOXgyGjQueoRC6DUfBqMBy8",
+	"4jIlKHHO5WPvV7zOPZmjA359zuM4GAUn0lKTodlgY7Ty/XD4h2YFj0qTrZ6+i+7OLKG2LoTpErjIuYHG",
+	"wfDlNk31GfZbUw+36dXDm9ZTHWdL2Xk9tKuahYSBLbJMcLYKjm7RLCF2jTLGdY8TuvDRBYHvU325E1yU",
+	"L4O1265WYZBrS92A+CdTU0Fo260Td6xuIFRyjLpnGnHWymWK1oGfIW7HKhEqTtHslGRy97Xrg/crsjMC",
+	"T+4t5HPLmBzM1GRcDIevInaC++RqNiWCxioVal6IOYZwMByym5jJsHlrNuMIaBUxaCAV0bUFSa9dPzwa",
+	"K2cYNHtpjiXSBnmZs91gqkVsAd3VekEvLBicS0tm6YOpDXM/qGjBrmbQP+l4+fXGYd3pyKqdrjnBr/5k",
+	"kD0+tvqniB04luE0fDTGv43g+9mhF9wUJ09FhCDaI5eegFuFG7lz/wtjfeVDMEXCbhb9xT3vwKvl4YNu",
+	"DPtt8XPmsgNvxyN9/Kcu35+uceOww9HL2emebLK7PRH2FrB/IN1/788bWRsB9f/m098UbpQw509fw+4p",
+	"YY03Qpf9etdL9ltvjFZX2wJyP9XzxxObE17cscS9jPIdQ/02KpWZpKD5+qm+spfDoWt5ZFZk7ht/lar8",
+	"2u09V1fPzaZO9PwxhOpY3WqvFFI9B1RkJHOQbySv+66M0BLI+iTWDdYb8FS44BUzaSw9MTZtY6SyLU3V",
+	"Y5cnTFG1jh6fV799U16u2R3OZhiRvMVqGuZ5bCRyP2eRbQrtWsBGNbc3btjSz6XPCgaPckQh0wbXzb6F",
+	"HSuzPEXIjSYd6TR0C/mZjCSNFRmhrHCY2AVKjC7miSO4eqHQQKSVQl/9PHWlwijP2blXBz0bK+rMGAZw",
+	"MDzwXPno9PCnk6PJ+fuTydHpL+9+Oz69qF6bMpPsI7tnhTq/SZ+I4DYmNM9MbNfjmy21tzOnMW75/y63",
+	"fcbCfVYoOH9/AsJjr5rylSjd0Spd+nLeg7e/s2d37+PLST3535b8yncDTwiPUsMWbJTtpuTWsp7+1Lcg",
+	"lF2g8ZnxB+/GZ7CpVh9rLP8jhLNj0BrYBaPLq6YnT+QtKrQ+/dUiDIooKSfOTU9VMyR2VFvoxvzv8orJ",
+	"Srmt+z5JR6zS+3mw5kq1+FXYme9zBuaG3NOMnVKbn6Ux3nYbcny67gphalNXdAs7vnENIZWWQj50HIJv",
+	"ykImMna39i2DvZoQPqB8jebV1eo/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
