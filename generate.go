@@ -5,4 +5,5 @@
 package pgstack
 
 //go:generate go tool oapi-codegen -config oapi-config.yaml -package admin -o gen/api/admin/admin.gen.go openapi/admin.yaml
+//go:generate go tool oapi-codegen -config oapi-config.yaml -package auth -o gen/api/auth/auth.gen.go openapi/auth.yaml
 //go:generate go tool sqlc generate -f sqlc.yaml

@@ -1,0 +1,380 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pgstack/pgstack/gen/db"
+)
+
+// Verification types of /verify.
+const (
+	VerifySignup      = "signup"
+	VerifyInvite      = "invite"
+	VerifyMagicLink   = "magiclink"
+	VerifyRecovery    = "recovery"
+	VerifyEmailChange = "email_change"
+	VerifyEmail       = "email"
+)
+
+// Recover sends a password-recovery mail. It answers the same for unknown
+// addresses.
+func (s *Service) Recover(ctx context.Context, email, challenge, method, redirectTo string) error {
+	if err := s.limitIP(metaFrom(ctx), limitOTP); err != nil {
+		return err
+	}
+	email, err := normalizeEmail(email)
+	if err != nil {
+		return err
+	}
+	pkce, err := checkPKCE(challenge, method)
+	if err != nil {
+		return err
+	}
+	if err := s.limitEmail(email); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(q *db.Queries) error {
+		u, err := q.GetUserByEmail(ctx, db.GetUserByEmailParams{Email: email, Aud: Audience})
+		if notFound(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if err := s.checkMailFrequency(u.RecoverySentAt); err != nil {
+			return err
+		}
+		if err := s.sendMail(ctx, q, &u, MailRecovery, email, pkce, redirectTo); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, u.ID, email, actionRecoveryRequested, nil)
+	})
+}
+
+// OTPParams is POST /otp.
+type OTPParams struct {
+	Email, Phone        string
+	Data                map[string]any
+	CreateUser          bool
+	CodeChallenge       string
+	CodeChallengeMethod string
+	RedirectTo          string
+}
+
+// OTP mails a magic link with a one-time code; an unknown address is signed
+// up first (its confirmation mail is the magic link) unless create_user is
+// false.
+func (s *Service) OTP(ctx context.Context, p OTPParams) error {
+	if err := s.limitIP(metaFrom(ctx), limitOTP); err != nil {
+		return err
+	}
+	if p.Phone != "" && p.Email == "" {
+		return badRequest(CodePhoneProviderDisabled, "Unsupported phone provider")
+	}
+	email, err := normalizeEmail(p.Email)
+	if err != nil {
+		return err
+	}
+	pkce, err := checkPKCE(p.CodeChallenge, p.CodeChallengeMethod)
+	if err != nil {
+		return err
+	}
+	if err := s.limitEmail(email); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(q *db.Queries) error {
+		u, err := q.GetUserByEmail(ctx, db.GetUserByEmailParams{Email: email, Aud: Audience})
+		switch {
+		case notFound(err):
+			if !p.CreateUser {
+				return unprocessable(CodeOTPDisabled, "Signups not allowed for otp")
+			}
+			if s.cfg.DisableSignup {
+				return unprocessable(CodeSignupDisabled, "Signups not allowed for this instance")
+			}
+			// No password: the user signs in with links until they set one.
+			if u, err = s.createUser(ctx, q, newUser{Email: email, UserMetadata: p.Data, Provider: "email"}); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, q, u.ID, email, actionSignup, map[string]any{"provider": "email"}); err != nil {
+				return err
+			}
+			return s.sendMail(ctx, q, &u, MailSignup, email, pkce, p.RedirectTo)
+		case err != nil:
+			return err
+		case !u.EmailConfirmedAt.Valid:
+			if err := s.checkMailFrequency(u.ConfirmationSentAt); err != nil {
+				return err
+			}
+			return s.sendMail(ctx, q, &u, MailSignup, email, pkce, p.RedirectTo)
+		}
+		if err := s.checkMailFrequency(u.RecoverySentAt); err != nil {
+			return err
+		}
+		if err := s.sendMail(ctx, q, &u, MailMagicLink, email, pkce, p.RedirectTo); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, u.ID, email, actionMagicLinkRequested, nil)
+	})
+}
+
+// VerifyParams is POST /verify: a code with its e-mail address, or the
+// token_hash of a link.
+type VerifyParams struct {
+	Type, Email, Token, TokenHash string
+}
+
+// Verify checks a one-time token and signs the user in.
+func (s *Service) Verify(ctx context.Context, p VerifyParams) (*Session, error) {
+	if err := s.limitIP(metaFrom(ctx), limitVerify); err != nil {
+		return nil, err
+	}
+	if p.Email != "" {
+		if err := s.limitEmail(p.Email); err != nil {
+			return nil, err
+		}
+	}
+	var out *Session
+	err := s.inTx(ctx, func(q *db.Queries) error {
+		u, method, _, err := s.consumeToken(ctx, q, p, "Token has expired or is invalid")
+		if err != nil {
+			return err
+		}
+		out, err = s.newSession(ctx, q, u, method)
+		return err
+	})
+	return out, err
+}
+
+// VerifyLink is GET /verify, the target of e-mail links. It returns where to
+// redirect: redirect_to with the session in the fragment, with ?code= when
+// the flow is PKCE, or with the error in the fragment.
+func (s *Service) VerifyLink(ctx context.Context, token, typ, redirectTo string) string {
+	redirect := s.redirectURL(redirectTo)
+	var location string
+	err := s.limitIP(metaFrom(ctx), limitVerify)
+	if err == nil {
+		err = s.inTx(ctx, func(q *db.Queries) error {
+			u, method, code, err := s.consumeToken(ctx, q, VerifyParams{Type: typ, TokenHash: token}, "Email link is invalid or has expired")
+			if err != nil {
+				return err
+			}
+			if code != "" {
+				location = withQuery(redirect, url.Values{"code": {code}})
+				return nil
+			}
+			sess, err := s.newSession(ctx, q, u, method)
+			if err != nil {
+				return err
+			}
+			location = withFragment(redirect, url.Values{
+				"access_token": {sess.AccessToken}, "token_type": {"bearer"},
+				"expires_in": {strconv.Itoa(sess.ExpiresIn)}, "expires_at": {strconv.FormatInt(sess.ExpiresAt, 10)},
+				"refresh_token": {sess.RefreshToken}, "type": {typ}, "sb": {""},
+			})
+			return nil
+		})
+	}
+	if err != nil {
+		e, ok := err.(*Error)
+		if !ok {
+			s.log.ErrorContext(ctx, "verify link", "error", err)
+			e = newError(http.StatusInternalServerError, CodeUnexpectedFailure, "Unexpected failure")
+		}
+		kind := "access_denied"
+		switch {
+		case e.Status >= 500:
+			kind = "server_error"
+		case e.Status == http.StatusBadRequest:
+			kind = "invalid_request"
+		}
+		return withFragment(redirect, url.Values{
+			"error": {kind}, "error_code": {e.Code}, "error_description": {e.Message}, "sb": {""},
+		})
+	}
+	return location
+}
+
+func withQuery(base string, v url.Values) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base
+	}
+	q := u.Query()
+	for k, vs := range v {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func withFragment(base string, v url.Values) string {
+	if i := strings.IndexByte(base, '#'); i >= 0 {
+		base = base[:i]
+	}
+	return base + "#" + v.Encode()
+}
+
+// tokenTypesFor lists the one_time_tokens types a verification type checks.
+func tokenTypesFor(typ string) ([]string, error) {
+	switch typ {
+	case VerifySignup, VerifyInvite:
+		return []string{"confirmation_token"}, nil
+	case VerifyMagicLink, VerifyRecovery:
+		return []string{"recovery_token"}, nil
+	case VerifyEmailChange:
+		return []string{"email_change_token_new"}, nil
+	case VerifyEmail:
+		return []string{"confirmation_token", "recovery_token"}, nil
+	}
+	return nil, badRequest(CodeValidationFailed, "Verify requires a verification type")
+}
+
+// consumeToken finds, checks and spends a one-time token and applies its
+// effect (confirm the address, apply the e-mail change). It returns the
+// user, the authentication method and, for a PKCE flow, the auth code.
+func (s *Service) consumeToken(ctx context.Context, q *db.Queries, p VerifyParams, expiredMsg string) (db.AuthUser, string, string, error) {
+	types, err := tokenTypesFor(p.Type)
+	if err != nil {
+		return db.AuthUser{}, "", "", err
+	}
+	expired := forbidden(CodeOTPExpired, "%s", expiredMsg)
+	var hash string
+	switch {
+	case p.TokenHash != "" && p.Token == "":
+		hash = p.TokenHash
+	case p.Token != "" && p.TokenHash == "" && p.Email != "":
+		email, err := normalizeEmail(p.Email)
+		if err != nil {
+			return db.AuthUser{}, "", "", err
+		}
+		hash = tokenHash(email, strings.TrimSpace(p.Token))
+	default:
+		return db.AuthUser{}, "", "", badRequest(CodeValidationFailed, "Verify requires either a token with an email, or a token_hash")
+	}
+	want := strings.TrimPrefix(hash, pkcePrefix)
+	var found *db.FindOneTimeTokenRow
+	for _, tt := range types {
+		for _, candidate := range []string{want, pkcePrefix + want} {
+			row, err := q.FindOneTimeToken(ctx, db.FindOneTimeTokenParams{TokenHash: candidate, TokenType: tt})
+			if notFound(err) {
+				continue
+			} else if err != nil {
+				return db.AuthUser{}, "", "", err
+			}
+			// The lookup matched on the hash; compare again in constant time
+			// so the check itself does not depend on where bytes differ.
+			if subtle.ConstantTimeCompare([]byte(strings.TrimPrefix(row.TokenHash, pkcePrefix)), []byte(want)) == 1 {
+				found = &row
+			}
+			break
+		}
+		if found != nil {
+			break
+		}
+	}
+	if found == nil {
+		return db.AuthUser{}, "", "", expired
+	}
+	if found.DbNow.Time.Sub(found.CreatedAt.Time) > s.cfg.MailerOTPExpiry {
+		return db.AuthUser{}, "", "", expired
+	}
+	if err := q.DeleteOneTimeToken(ctx, db.DeleteOneTimeTokenParams{UserID: found.UserID, TokenType: found.TokenType}); err != nil {
+		return db.AuthUser{}, "", "", err
+	}
+	u, err := q.GetUserByID(ctx, found.UserID)
+	if err != nil {
+		return db.AuthUser{}, "", "", err
+	}
+	if banned(u, time.Now()) {
+		return db.AuthUser{}, "", "", forbidden(CodeUserBanned, "User is banned")
+	}
+
+	method := amrOTP
+	switch found.TokenType {
+	case "confirmation_token":
+		if p.Type == VerifyInvite {
+			method = amrInvite
+		}
+		u.ConfirmationToken = ptr("")
+		if err := s.confirmEmail(ctx, q, &u); err != nil {
+			return u, "", "", err
+		}
+	case "recovery_token":
+		method = amrRecovery
+		if p.Type == VerifyMagicLink {
+			method = amrMagicLink
+		}
+		u.RecoveryToken = ptr("")
+		if err := s.confirmEmail(ctx, q, &u); err != nil {
+			return u, "", "", err
+		}
+	case "email_change_token_new":
+		method = amrEmailChange
+		newEmail := str(u.EmailChange)
+		if newEmail == "" || newEmail != found.RelatesTo {
+			return u, "", "", expired
+		}
+		if u, err = s.applyEmail(ctx, q, u, newEmail); err != nil {
+			return u, "", "", err
+		}
+	}
+	if err := s.audit(ctx, q, u.ID, str(u.Email), actionVerified, map[string]any{"type": p.Type}); err != nil {
+		return u, "", "", err
+	}
+
+	code := ""
+	if strings.HasPrefix(found.TokenHash, pkcePrefix) {
+		f, err := q.GetLatestFlowState(ctx, db.GetLatestFlowStateParams{UserID: &u.ID, AuthenticationMethod: flowMethod(found.TokenType, p.Type)})
+		if err == nil {
+			if err := q.IssueFlowAuthCode(ctx, f.ID); err != nil {
+				return u, "", "", err
+			}
+			code = f.AuthCode
+		} else if !notFound(err) {
+			return u, "", "", err
+		}
+	}
+	return u, method, code, nil
+}
+
+// flowMethod is the authentication method a PKCE flow was stored with.
+func flowMethod(tokenType, typ string) string {
+	switch tokenType {
+	case "recovery_token":
+		if typ == VerifyMagicLink {
+			return amrMagicLink
+		}
+		return amrRecovery
+	case "email_change_token_new":
+		return amrEmailChange
+	}
+	if typ == VerifyInvite {
+		return amrInvite
+	}
+	return amrOTP
+}
+
+// confirmEmail marks the user's address confirmed and writes the row back.
+func (s *Service) confirmEmail(ctx context.Context, q *db.Queries, u *db.AuthUser) error {
+	first := !u.EmailConfirmedAt.Valid
+	if first {
+		u.EmailConfirmedAt = ts(time.Now())
+	}
+	updated, err := q.UpdateUser(ctx, updateParams(*u))
+	if err != nil {
+		return err
+	}
+	*u = updated
+	if first && str(u.Email) != "" {
+		return q.SetIdentityData(ctx, db.SetIdentityDataParams{
+			UserID: u.ID, Provider: "email", IdentityData: mustJSON(identityData(u.ID, str(u.Email), true)),
+		})
+	}
+	return nil
+}
