@@ -30,6 +30,9 @@ func TestPasswordSignUpAndSignIn(t *testing.T) {
 	if claims["role"] != "authenticated" || claims["aud"] != "authenticated" || claims["is_anonymous"] != false {
 		t.Errorf("claims = %v", claims)
 	}
+	if r := e.refresh(t, field(sess, "refresh_token"), 200); field(r, "refresh_token") == field(sess, "refresh_token") {
+		t.Error("refresh kept the refresh token; want a rotated one")
+	}
 	signedIn := e.signIn(t, "ada@example.com")
 	access := field(signedIn, "access_token")
 
@@ -109,7 +112,7 @@ func TestPasswordSignUpAndSignIn(t *testing.T) {
 		actions = append(actions, a)
 	}
 	got := strings.Join(actions, ",")
-	for _, want := range []string{"user_signedup", "login", "user_updated_password", "logout"} {
+	for _, want := range []string{"user_signedup", "login", "token_refreshed", "user_updated_password", "logout"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("audit log lacks %s: %s", want, got)
 		}
