@@ -5,9 +5,12 @@ VALUES (@id, @user_id, now(), now(), 'aal1', @user_agent, now());
 -- name: GetSession :one
 SELECT id, user_id, created_at, not_after FROM auth.sessions WHERE id = $1;
 
--- name: LockSession :one
--- Serializes refreshes of one session.
-SELECT id, user_id, not_after FROM auth.sessions WHERE id = $1 FOR UPDATE;
+-- name: LockSessionOfRefreshToken :one
+-- Locks the session a refresh token belongs to: refreshes of one session
+-- run one at a time.
+SELECT id, user_id, not_after FROM auth.sessions
+WHERE id = (SELECT session_id FROM auth.refresh_tokens WHERE token = @token::text)
+FOR UPDATE;
 
 -- name: TouchSession :exec
 UPDATE auth.sessions SET refreshed_at = now(), updated_at = now(), user_agent = coalesce(@user_agent, user_agent)

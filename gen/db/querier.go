@@ -46,9 +46,11 @@ type Querier interface {
 	ListAvailableExtensions(ctx context.Context, names []string) ([]ListAvailableExtensionsRow, error)
 	ListUserIdentities(ctx context.Context, userID uuid.UUID) ([]AuthIdentity, error)
 	ListUsers(ctx context.Context, arg ListUsersParams) ([]AuthUser, error)
-	// Serializes refreshes of one session.
-	LockSession(ctx context.Context, id uuid.UUID) (LockSessionRow, error)
-	RevokeRefreshToken(ctx context.Context, id int64) error
+	// Locks the session a refresh token belongs to: refreshes of one session
+	// run one at a time.
+	LockSessionOfRefreshToken(ctx context.Context, token string) (LockSessionOfRefreshTokenRow, error)
+	// Revokes a token and inserts its child in one statement.
+	RotateRefreshToken(ctx context.Context, arg RotateRefreshTokenParams) error
 	SetIdentityData(ctx context.Context, arg SetIdentityDataParams) error
 	SetLastSignIn(ctx context.Context, id uuid.UUID) error
 	// Bounds the wait for a session another request holds (refresh).

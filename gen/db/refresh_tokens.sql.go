@@ -95,11 +95,30 @@ func (q *Queries) InsertRefreshToken(ctx context.Context, arg InsertRefreshToken
 	return i, err
 }
 
-const revokeRefreshToken = `-- name: RevokeRefreshToken :exec
-UPDATE auth.refresh_tokens SET revoked = true, updated_at = now() WHERE id = $1
+const rotateRefreshToken = `-- name: RotateRefreshToken :exec
+WITH revoked AS (
+  UPDATE auth.refresh_tokens AS used SET revoked = true, updated_at = now() WHERE used.id = $5::bigint
+)
+INSERT INTO auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, updated_at, parent, session_id)
+VALUES ('00000000-0000-0000-0000-000000000000', $1, $2, false, now(), now(), $3, $4)
 `
 
-func (q *Queries) RevokeRefreshToken(ctx context.Context, id int64) error {
-	_, err := q.db.Exec(ctx, revokeRefreshToken, id)
+type RotateRefreshTokenParams struct {
+	Child     *string
+	UserID    *string
+	Parent    *string
+	SessionID *uuid.UUID
+	UsedID    int64
+}
+
+// Revokes a token and inserts its child in one statement.
+func (q *Queries) RotateRefreshToken(ctx context.Context, arg RotateRefreshTokenParams) error {
+	_, err := q.db.Exec(ctx, rotateRefreshToken,
+		arg.Child,
+		arg.UserID,
+		arg.Parent,
+		arg.SessionID,
+		arg.UsedID,
+	)
 	return err
 }

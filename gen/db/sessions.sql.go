@@ -139,20 +139,23 @@ func (q *Queries) ListAMRClaims(ctx context.Context, sessionID uuid.UUID) ([]Lis
 	return items, nil
 }
 
-const lockSession = `-- name: LockSession :one
-SELECT id, user_id, not_after FROM auth.sessions WHERE id = $1 FOR UPDATE
+const lockSessionOfRefreshToken = `-- name: LockSessionOfRefreshToken :one
+SELECT id, user_id, not_after FROM auth.sessions
+WHERE id = (SELECT session_id FROM auth.refresh_tokens WHERE token = $1::text)
+FOR UPDATE
 `
 
-type LockSessionRow struct {
+type LockSessionOfRefreshTokenRow struct {
 	ID       uuid.UUID
 	UserID   uuid.UUID
 	NotAfter pgtype.Timestamptz
 }
 
-// Serializes refreshes of one session.
-func (q *Queries) LockSession(ctx context.Context, id uuid.UUID) (LockSessionRow, error) {
-	row := q.db.QueryRow(ctx, lockSession, id)
-	var i LockSessionRow
+// Locks the session a refresh token belongs to: refreshes of one session
+// run one at a time.
+func (q *Queries) LockSessionOfRefreshToken(ctx context.Context, token string) (LockSessionOfRefreshTokenRow, error) {
+	row := q.db.QueryRow(ctx, lockSessionOfRefreshToken, token)
+	var i LockSessionOfRefreshTokenRow
 	err := row.Scan(&i.ID, &i.UserID, &i.NotAfter)
 	return i, err
 }

@@ -318,9 +318,21 @@ func TestAdminAPI(t *testing.T) {
 		apitest.Scenario{Name: "soft-deleted user's token", Method: "GET", URL: "/auth/v1/user", Headers: e.headers(field(user, "access_token")),
 			WantStatus: 403, WantBody: []string{`"code":"user_not_found"`}},
 	)
-	if m, ok := e.mail.last("invited@example.com"); !ok || m.Subject != "You have been invited" {
-		t.Errorf("invite mail = %+v", m)
+	m, ok := e.mail.last("invited@example.com")
+	if !ok || m.Subject != "You have been invited" {
+		t.Fatalf("invite mail = %+v", m)
 	}
+	link, _ := url.Parse(m.Link())
+	e.Run(t, apitest.Scenario{Name: "accept the invite", Method: "GET", URL: link.RequestURI(), WantStatus: 303,
+		Check: func(t *testing.T, res *http.Response, _ []byte) {
+			frag, _ := url.ParseQuery(strings.SplitN(res.Header.Get("Location"), "#", 2)[1])
+			if frag.Get("type") != "invite" || frag.Get("access_token") == "" {
+				t.Fatalf("Location = %s", res.Header.Get("Location"))
+			}
+			if amr := field(decodeClaims(t, frag.Get("access_token")), "amr"); !strings.Contains(amr, `"invite"`) {
+				t.Errorf("amr = %s", amr)
+			}
+		}})
 }
 
 func TestEmailChange(t *testing.T) {

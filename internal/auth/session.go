@@ -147,26 +147,19 @@ func (s *Service) Refresh(ctx context.Context, token string) (*Session, error) {
 		if err := q.SetLockTimeout(ctx); err != nil {
 			return err
 		}
-		rt, err := q.GetRefreshToken(ctx, &token)
+		// A token whose session is gone went with it (cascade), so no row
+		// here means the token is unknown.
+		sess, err := q.LockSessionOfRefreshToken(ctx, token)
 		if notFound(err) {
 			return badRequest(CodeRefreshTokenNotFound, "Invalid Refresh Token: Refresh Token Not Found")
-		} else if err != nil {
-			return err
-		}
-		if rt.SessionID == nil {
-			return badRequest(CodeRefreshTokenNotFound, "Invalid Refresh Token: Refresh Token Not Found")
-		}
-		sess, err := q.LockSession(ctx, *rt.SessionID)
-		if notFound(err) {
-			return badRequest(CodeSessionNotFound, "Invalid Refresh Token: No Valid Session Found")
 		} else if err != nil {
 			return err
 		}
 		if sess.NotAfter.Valid && sess.NotAfter.Time.Before(time.Now()) {
 			return badRequest(CodeSessionExpired, "Invalid Refresh Token: Session Expired")
 		}
-		// Re-read under the session lock: a concurrent refresh may have rotated it.
-		rt, err = q.GetRefreshToken(ctx, &token)
+		// Read under the session lock: a concurrent refresh may have rotated it.
+		rt, err := q.GetRefreshToken(ctx, &token)
 		if notFound(err) {
 			return badRequest(CodeRefreshTokenNotFound, "Invalid Refresh Token: Refresh Token Not Found")
 		} else if err != nil {
@@ -184,12 +177,9 @@ func (s *Service) Refresh(ctx context.Context, token string) (*Session, error) {
 
 		issued := ""
 		if rt.Revoked == nil || !*rt.Revoked {
-			if err := q.RevokeRefreshToken(ctx, rt.ID); err != nil {
-				return err
-			}
 			child := newRefreshToken()
-			if _, err := q.InsertRefreshToken(ctx, db.InsertRefreshTokenParams{
-				Token: &child, UserID: rt.UserID, Parent: &token, SessionID: rt.SessionID,
+			if err := q.RotateRefreshToken(ctx, db.RotateRefreshTokenParams{
+				UsedID: rt.ID, Child: &child, UserID: rt.UserID, Parent: &token, SessionID: rt.SessionID,
 			}); err != nil {
 				return err
 			}
