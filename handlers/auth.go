@@ -155,6 +155,15 @@ func (a *Auth) Otp(ctx context.Context, req api.OtpRequestObject) (api.OtpRespon
 	return api.Otp200JSONResponse{}, nil
 }
 
+// Resend is POST /auth/v1/resend.
+func (a *Auth) Resend(ctx context.Context, req api.ResendRequestObject) (api.ResendResponseObject, error) {
+	b := deref(req.Body)
+	if err := a.svc.Resend(ctx, deref(b.Type), deref(b.Email), deref(b.Phone), deref(req.Params.RedirectTo)); err != nil {
+		return nil, err
+	}
+	return api.Resend200JSONResponse{}, nil
+}
+
 // VerifyPost is POST /auth/v1/verify.
 func (a *Auth) VerifyPost(ctx context.Context, req api.VerifyPostRequestObject) (api.VerifyPostResponseObject, error) {
 	b := deref(req.Body)

@@ -179,6 +179,30 @@ func TestEmailConfirmation(t *testing.T) {
 	if n := e.mail.count("cy@example.com"); n != 1 {
 		t.Errorf("%d mails to cy@example.com, want 1", n)
 	}
+
+	// Resend: a new confirmation for an unconfirmed address, nothing for a
+	// confirmed or unknown one.
+	e.call(t, apitest.Scenario{Name: "sign up another", Method: "POST", URL: "/auth/v1/signup",
+		Body: `{"email":"dot@example.com","password":"` + password + `"}`, WantStatus: 200})
+	first, _ := e.mail.last("dot@example.com")
+	for _, addr := range []string{"dot@example.com", "cy@example.com", "nobody@example.com"} {
+		e.call(t, apitest.Scenario{Name: "resend to " + addr, Method: "POST", URL: "/auth/v1/resend",
+			Body: `{"type":"signup","email":"` + addr + `"}`, WantStatus: 200, WantBody: []string{`{}`}})
+	}
+	second, _ := e.mail.last("dot@example.com")
+	if e.mail.count("dot@example.com") != 2 || second.OTP() == first.OTP() && second.Link() == first.Link() {
+		t.Errorf("resend sent %d mails to dot@example.com, want a second, new one", e.mail.count("dot@example.com"))
+	}
+	if e.mail.count("cy@example.com") != 1 || e.mail.count("nobody@example.com") != 0 {
+		t.Error("resend mailed a confirmed or unknown address")
+	}
+	e.call(t, apitest.Scenario{Name: "resend sms", Method: "POST", URL: "/auth/v1/resend",
+		Body: `{"type":"sms","phone":"+15550100"}`, WantStatus: 400, WantBody: []string{`"code":"phone_provider_disabled"`}})
+	// The first code no longer works; the new one does.
+	e.call(t, apitest.Scenario{Name: "old code", Method: "POST", URL: "/auth/v1/verify",
+		Body: `{"type":"signup","email":"dot@example.com","token":"` + first.OTP() + `"}`, WantStatus: 403})
+	e.call(t, apitest.Scenario{Name: "new code", Method: "POST", URL: "/auth/v1/verify",
+		Body: `{"type":"signup","email":"dot@example.com","token":"` + second.OTP() + `"}`, WantStatus: 200})
 }
 
 func TestRecoveryAndMagicLink(t *testing.T) {

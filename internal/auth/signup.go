@@ -205,14 +205,14 @@ func (s *Service) createUser(ctx context.Context, q *db.Queries, n newUser) (db.
 	if isUniqueViolation(err) {
 		return db.AuthUser{}, unprocessable(CodeEmailExists, "A user with this email address has already been registered")
 	} else if err != nil {
-		return db.AuthUser{}, err
+		return db.AuthUser{}, databaseError("saving new user", err)
 	}
 	if n.Email != "" {
 		if _, err := q.InsertIdentity(ctx, db.InsertIdentityParams{
 			ID: uuid.New(), ProviderID: u.ID.String(), UserID: u.ID, Provider: "email",
 			IdentityData: mustJSON(identityData(u.ID, n.Email, n.Confirmed)),
 		}); err != nil {
-			return db.AuthUser{}, err
+			return db.AuthUser{}, databaseError("saving new user", err)
 		}
 	}
 	return u, nil

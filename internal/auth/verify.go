@@ -123,6 +123,58 @@ func (s *Service) OTP(ctx context.Context, p OTPParams) error {
 	})
 }
 
+// Resend sends the sign-up confirmation (type signup) or the confirmation
+// of a pending e-mail change (type email_change) again. Unknown addresses,
+// confirmed users and users without a pending change get the same empty
+// answer, and no mail.
+func (s *Service) Resend(ctx context.Context, typ, email, phone, redirectTo string) error {
+	if err := s.limitIP(metaFrom(ctx), limitOTP); err != nil {
+		return err
+	}
+	switch typ {
+	case VerifySignup, VerifyEmailChange:
+	case "sms", "phone_change":
+		return badRequest(CodePhoneProviderDisabled, "Unsupported phone provider")
+	default:
+		return badRequest(CodeValidationFailed, "Missing one of these types: signup, email_change, sms, phone_change")
+	}
+	if phone != "" && email == "" {
+		return badRequest(CodePhoneProviderDisabled, "Unsupported phone provider")
+	}
+	email, err := normalizeEmail(email)
+	if err != nil {
+		return err
+	}
+	if err := s.limitEmail(email); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(q *db.Queries) error {
+		u, err := q.GetUserByEmail(ctx, db.GetUserByEmailParams{Email: email, Aud: Audience})
+		if notFound(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if typ == VerifySignup {
+			if u.EmailConfirmedAt.Valid {
+				return nil
+			}
+			if err := s.checkMailFrequency(u.ConfirmationSentAt); err != nil {
+				return err
+			}
+			return s.sendMail(ctx, q, &u, MailSignup, email, pkceParams{}, redirectTo)
+		}
+		newEmail := str(u.EmailChange)
+		if newEmail == "" {
+			return nil
+		}
+		if err := s.checkMailFrequency(u.EmailChangeSentAt); err != nil {
+			return err
+		}
+		return s.sendMail(ctx, q, &u, MailEmailChange, newEmail, pkceParams{}, redirectTo)
+	})
+}
+
 // VerifyParams is POST /verify: a code with its e-mail address, or the
 // token_hash of a link.
 type VerifyParams struct {

@@ -155,6 +155,12 @@ test('resetPasswordForEmail, then verifyOtp with the link from the mail', async 
   assert.equal((await client().auth.signInWithPassword({ email: address, password: 'recovered password' })).error, null);
 });
 
+test('resend answers without revealing whether an address exists', async () => {
+  const c = client();
+  const { error } = await c.auth.resend({ type: 'signup', email: email('resend') });
+  assert.equal(error, null);
+});
+
 test('signInWithOtp, then verifyOtp with the code from the mail', async () => {
   const address = email('otp');
   const c = client();

@@ -232,6 +232,15 @@ type RecoverRequest struct {
 	Email               *string `json:"email,omitempty"`
 }
 
+// ResendRequest defines model for ResendRequest.
+type ResendRequest struct {
+	Email *string `json:"email,omitempty"`
+	Phone *string `json:"phone,omitempty"`
+
+	// Type Example: signup
+	Type *string `json:"type,omitempty"`
+}
+
 // Session defines model for Session.
 type Session struct {
 	AccessToken  string           `json:"access_token"`
@@ -368,6 +377,12 @@ type RecoverParams struct {
 	RedirectTo *RedirectTo `form:"redirect_to,omitempty" json:"redirect_to,omitempty"`
 }
 
+// ResendParams defines parameters for Resend.
+type ResendParams struct {
+	// RedirectTo Where e-mail links lead; must be SITE_URL or match URI_ALLOW_LIST, else SITE_URL is used.
+	RedirectTo *RedirectTo `form:"redirect_to,omitempty" json:"redirect_to,omitempty"`
+}
+
 // SignupParams defines parameters for Signup.
 type SignupParams struct {
 	// RedirectTo Where e-mail links lead; must be SITE_URL or match URI_ALLOW_LIST, else SITE_URL is used.
@@ -414,6 +429,9 @@ type OtpJSONRequestBody = OtpRequest
 
 // RecoverJSONRequestBody defines body for Recover for application/json ContentType.
 type RecoverJSONRequestBody = RecoverRequest
+
+// ResendJSONRequestBody defines body for Resend for application/json ContentType.
+type ResendJSONRequestBody = ResendRequest
 
 // SignupJSONRequestBody defines body for Signup for application/json ContentType.
 type SignupJSONRequestBody = SignupRequest
@@ -589,6 +607,9 @@ type ServerInterface interface {
 	// Recover Send a password-recovery e-mail. Answers the same whether or not the address is known.
 	// (POST /auth/v1/recover)
 	Recover(w http.ResponseWriter, r *http.Request, params RecoverParams)
+	// Resend Send the sign-up confirmation or the e-mail change confirmation again. Answers the same for unknown addresses.
+	// (POST /auth/v1/resend)
+	Resend(w http.ResponseWriter, r *http.Request, params ResendParams)
 	// AuthSettings Which sign-in methods are enabled.
 	// (GET /auth/v1/settings)
 	AuthSettings(w http.ResponseWriter, r *http.Request)
@@ -685,6 +706,12 @@ func (_ Unimplemented) Otp(w http.ResponseWriter, r *http.Request, params OtpPar
 // Recover Send a password-recovery e-mail. Answers the same whether or not the address is known.
 // (POST /auth/v1/recover)
 func (_ Unimplemented) Recover(w http.ResponseWriter, r *http.Request, params RecoverParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// Resend Send the sign-up confirmation or the e-mail change confirmation again. Answers the same for unknown addresses.
+// (POST /auth/v1/resend)
+func (_ Unimplemented) Resend(w http.ResponseWriter, r *http.Request, params ResendParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -1051,6 +1078,39 @@ func (siw *ServerInterfaceWrapper) Recover(w http.ResponseWriter, r *http.Reques
 	handler.ServeHTTP(w, r)
 }
 
+// Resend operation middleware
+func (siw *ServerInterfaceWrapper) Resend(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ResendParams
+
+	// ------------- Optional query parameter "redirect_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "redirect_to", r.URL.Query(), &params.RedirectTo, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "redirect_to"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "redirect_to", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.Resend(w, r, params)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // AuthSettings operation middleware
 func (siw *ServerInterfaceWrapper) AuthSettings(w http.ResponseWriter, r *http.Request) {
 
@@ -1393,6 +1453,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/auth/v1/otp", wrapper.Otp)
+	})
+	r.Group(func(r chi.Router) {
+		r.Post(options.BaseURL+"/auth/v1/resend", wrapper.Resend)
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/auth/v1/verify", wrapper.VerifyGet)
@@ -1969,6 +2032,50 @@ func (response RecoverdefaultJSONResponse) VisitRecoverResponse(w http.ResponseW
 	return err
 }
 
+type ResendRequestObject struct {
+	Params ResendParams
+	Body   *ResendJSONRequestBody
+}
+
+type ResendResponseObject interface {
+	VisitResendResponse(w http.ResponseWriter) error
+}
+
+type Resend200JSONResponse OtpResponse
+
+func (response Resend200JSONResponse) VisitResendResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResenddefaultJSONResponse struct {
+	Body       Error
+	Headers    ErrorResponseHeaders
+	StatusCode int
+}
+
+func (response ResenddefaultJSONResponse) VisitResendResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.XSupabaseApiVersion != nil {
+		w.Header().Set("X-Supabase-Api-Version", fmt.Sprint(*response.Headers.XSupabaseApiVersion))
+	}
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type AuthSettingsRequestObject struct {
 }
 
@@ -2317,6 +2424,9 @@ type StrictServerInterface interface {
 	// Recover Send a password-recovery e-mail. Answers the same whether or not the address is known.
 	// (POST /auth/v1/recover)
 	Recover(ctx context.Context, request RecoverRequestObject) (RecoverResponseObject, error)
+	// Resend Send the sign-up confirmation or the e-mail change confirmation again. Answers the same for unknown addresses.
+	// (POST /auth/v1/resend)
+	Resend(ctx context.Context, request ResendRequestObject) (ResendResponseObject, error)
 	// AuthSettings Which sign-in methods are enabled.
 	// (GET /auth/v1/settings)
 	AuthSettings(ctx context.Context, request AuthSettingsRequestObject) (AuthSettingsResponseObject, error)
@@ -2735,6 +2845,39 @@ func (sh *strictHandler) Recover(w http.ResponseWriter, r *http.Request, params 
 	}
 }
 
+// Resend operation middleware
+func (sh *strictHandler) Resend(w http.ResponseWriter, r *http.Request, params ResendParams) {
+	var request ResendRequestObject
+
+	request.Params = params
+
+	var body ResendJSONRequestBody
+	if err := runtime.BindJSONBody(r, &body); err != nil {
+		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.Resend(ctx, request.(ResendRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Resend")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ResendResponseObject); ok {
+		if err := validResponse.VisitResendResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // AuthSettings operation middleware
 func (sh *strictHandler) AuthSettings(w http.ResponseWriter, r *http.Request) {
 	var request AuthSettingsRequestObject
@@ -2944,62 +3087,63 @@ func (sh *strictHandler) VerifyPost(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5Fx9b9tG0v8qAz4PUBkPZTtJn/7h4NBzc7nUqXsJIrsuEBv0mhyJG5G77O7Sii7Qdz/sCymSWurFkd2g",
-	"91dkvuzO629mZ4b5EsQ8LzhDpmRw8iUoiCA5KhTmrw+YUIGxuuD6rwRlLGihKGfBSXCVokDAYU5oBhll",
-	"UwkZkuQl5KVUcIcwOrt4HV1+OAcuICcqTuHyw1l0en7+7io6PxtdhICZbDxGJZQSk8MgDKje4I8SxTwI",
-	"A0ZyDE4C4WiJFA/CQMYp5kRTpeaFvi2VoGwSLBaLMBAoC84kGh5eC8GF/hFzppAp/ZMURUZjojk5+iQ1",
-	"O18aK/6vwHFwEvzP0VI0R/auPLKrmV3a4jhlgPoeUAZv+IUo8TsJYy5yojRHKZLECfX34agsyB2RODwt",
-	"6PA3FJJaEtorPj9+/v3w+Nnw+BnMUmSgUgSBf5QoFRA5xUQvDyolqrHPGrlomh0b+v5pklP2D8xQ4Qe7",
-	"qtG/4AUKRa3sZMrLLIkkH6soMY82Vr7jPEPCAr2uu8TvPmGsgkVoV7+UKHrXJkUR5ahIQtRGqf9aPbcI",
-	"A1ImHvbC4I6wKCkFUU6YKw+gttT+O1HM2ZiK3MdhGFD/pgWRcsbF+ptRSmTqfyLlDPvvrCdJ8Mz/bilR",
-	"PEC0XjWWKv0ZSabSVQW2rNVDhvVbz437pcV3jVT77h8lFZgEJx/rB91abZe76SF3hEpRNpEegqkkdxlG",
-	"kk5YWfiFip8VCkaMnZAkoXorkr1vrbP61goh2qBQRKRUfK0OrZo3PiZJnkXINPVJzxO5jArB72mCYrNg",
-	"ay7DrlC8pPvo7GzZodGnnNd5oeb9ch2TTKLvtQq/2+h4+yXmCYaQo5RkgotbGOgLQMDyfAAzqlLwgy0s",
-	"sfXlNauWMvgduWXlpLpAkx/r1TUG/3xx8R6kIqqUB8BVimJGJR5eazttG5x+ZZXyixRdqDBLDpa0HIAB",
-	"9NYWMMhwQuL5gUZ3zvDdODj5uOpU9RXKFE5QBIsbbc01R37cc/x5bzrB+u/Jiff6DMk0amLiOuS5QjJ9",
-	"Xz3rRZ83yFAQheeUTXvjyK7xoz8MMJxF/XfXQn0zOfHdtxe+BPiZ5IWG7SAnExrrtCkIPc66QRQ2vTG+",
-	"lGXOItbxrwOxMZJOCI61SUaGiv64yFXhvaujGiaR4lNkDxLKPQo6dmlYVEloPXA1KW7S16Em7GSLqzut",
-	"ApT2l7MEmaIWpTquLJAoTCJiLNDmW8GJNj4cKmqC0w4Jh3W5VVio4PQ7CTQBPjZgoMM5DOpf1OZ9NvE2",
-	"qOBZ3rIR7eob9YuWwJrNsqSJb6OMSGUiR0TZTqJZE6rCoCySnWVtcp6tqO5YVJNlo5jlWl1BNsgOmwbR",
-	"otgX+c7YPV2TZe8LwXy48fbqF0/qnfnhOxb3fhzwXp3iPOKFWZAqzOUa4AuIEGRuXuqJNlPrdKuY3Jfh",
-	"eq9/9l6db8YVvb0lLjTSsVssebzxi3a0KtspztsiWadVrZ0VIXVJ0wv69v+1keH7UyolSl9G9U4Vvbao",
-	"c4UoTkmWIesJ/u1H9EEj5UmPPWkfibQ/+bPW/cXuvpPUoo//ZQhtC8ClPf6syLfaB4z5/Zpz7l4luovr",
-	"j1BWx6xu2I9RyjWBGz8XVKDsAjBl6ofvl4BaZ5rLF2hzvcZ9gWOBMl2zpblTJwHIylzb/h0SgaJh/W3A",
-	"32Q6Lu35yrS0nX80RNeiuiWElgi77Dvab/pV9k5cOu6WCf86kitN6wxvszx0ojMyp72nsdk9OvnaassO",
-	"CHChFdFfmSpV2n9oMozbhLInf9kzA5vdx8diZUGPXnRjmEQlU5bj7ZI1V0Ow6bhEpnZK9dzbOyaID0ng",
-	"bclzX0m/qzKmRPvLzly3apQ70rRlNu+yXWcqWyUw9YHJk+pRk/XuSKmMCONsnvOyp9T24CPHhtP9dpXY",
-	"HdkRNjeY767u/uLuQw9HDyoIt09KgQUCR11l65Xwwja6dLdt2Vf/+aljAzc90HZO/cid9FbEtzfqKm1Y",
-	"m5bbJa1A+oi8NGztvQPyKNF53QmiXaj4FcUEE6BMcWipGKY4h7u5/uclEGBllsE9yUoEgTm/R2nKGVOc",
-	"N4oWS4GtqctxFuPjJgS/6Xg+79XUQ3BjY0lwQy7c2zTqr5StsNXKZfuOOj3UE8lZ22eqrFzblEq1D6dE",
-	"kFhZRyhmrFX476sBdPyo2mjVhxZhIDEuBVXzkfYCS7Q7EtS//lkh4Nuri2ClKQs6UmAypMyY6ncSbAYP",
-	"RsZ1w9TEGLtwTUaqVGE6KyjuaYwfHCBvtevbqwuYpVwiaKSEOCM0ByrBrRWZq6ak564MzZUp2jL/BpoW",
-	"JriOPT1523geavwgit5lCDqX1ahra59AFBzpS0f3z0Ljjafvz+Dv0rVIzK3hJ3nNBtWl4ScJt/ry7QEo",
-	"kk215A7BOYqEmAgxh1tS0CnOb4Gw5JrdnpYq5YL+22x5Aj8ZJm4tvxrZNZ8hEJ9GQtcBuWZdwZii5xFJ",
-	"csoODsE0hSTEPMdWw13NuGuGyxPTALpmt/4W0EmjB3QLg1lKFDSZlsgSebBsDtV9pnDZ8zEStO0ZsM+d",
-	"wHV5fPwitr0b83u1sbS4Pbxml2zK+IzVHf0xxSyRQAQCnTAuMLEdJUWV6RcUk5Ei8dQoVGstaPRRg+PD",
-	"Z4fH2lh5gYwUNDgJXhweH77QbklUahyn0vvR4QyzbGh2P/o0m8rDagJiggb6NEQY1Z0l2sBnUxl0Riqe",
-	"Hx/vbaDCVNE88xRvR+/+BVd4B7/gHEbYHaJ4ReIUh684U4Jn7d1WBx/02mNSZqqPmJq7er4jDGSZ50TM",
-	"g5PgfXmX0VgbobTjFub0N28ZroQB5oWa267jz6Pn//+Drc2TiTSFg1KlwY1et9aDseWjiWvs1F2YgkuP",
-	"Gsw8RbMJFFgYRal+4sl8b+rwtdwWbczWOcHiES3C2+ryWMhF1REhLLGeSNn0MHigtl2kMbWWFuR/vFnc",
-	"NK3hlUlc6w1hoLfXvn0AhFXzUDNeZolFx9CYBC+VgRTKJkBVyzK0Zr2mUWetXsc0FqHT4EuXiTZHtz5+",
-	"8c5QFTrcrxsSCnveQxFtfPfmEW2iTvk9dvCOIWjigI+NPcgOVJw7x1rDdfD78IIrkg1f8dKS2jZ3D9t1",
-	"dfPB+LK1xWnGLWchMJzZaCGk14rCdfhhTdccbx4HPVamvp4YOuzJzQ8VDGdGiE+GEMRtt7WrH31xnceF",
-	"zeyqeTuPJu3c3mNrsj0duFidrdyn7ux4kEd5lork8fVmN3J6gwEXIPlYDa0igKoDv8P1o/MbVLWK/gSL",
-	"fxpr1/DbZ+j+oKRT0mVsWXbbN2JuM9QUZZ/UbdXlvxTlXCXtiXRvRb0l0qX1HKnfY5ajpo8ou8YuHgle",
-	"Fg+WWSNa3yPT5wI3vlMd2DacBmy1vP8AYGdIVtM8H4HLR44aE/w2Qdu/O7SnW74hX3ANiCfyBSuGKnrc",
-	"zd1RYJNXZHzCLZT59X5u72+V3suYF+0cfTlvOMn4nRn43Zy2f79aWBqZMhrwUu1FkFURrytDvY3eBFRq",
-	"qmWmrQ2DjMckO7AFK1N8qW5JGJi/pZmcJVnmnC6HgeXXvuPI3XQgd4OOfj28M1OG35zzNWZ5ntjzmlM0",
-	"HgccIVNfD6YjZAkQMMOy9rh9BJzZTpcdn64dLTS1Xn2+rkcly8IelICOtXHwmf26aI0JuIZdvxm4aZ9v",
-	"0RQ6g0hPbA696ftpHGPxNfl71xiqps+w6q5WSAunTM5Q2DaTJDnCLEUDF1wA48qG4yQROjpTCaYEusEg",
-	"ZONrkt60pf7k5JETl3ofr7/Ze18v5quUxqlxpiFlYFuHtjDtvu7YJLL68xq/C42qL02+OQ9qT0U9sQO1",
-	"Z798jrQMiPU0ggl7VbPcgF79DYktjc4I1WZR1SWbkzd7cEgdrsvC1rzdDoQltYeGLfKyOQwYr9GacTDN",
-	"001Rue6T+q3pws3UbZEeTQRhqprW6z9sLnOmur3ckzXt3wJbg2l/jgH6TY/hrDK/r7ebMylL86VWZc9L",
-	"zTRspzX1pi2pmMYbraUaC/Vi9V+lHtOXPutN2g1vj7R6Sietqsk3h8yr0zR/5ZpLn35fmdlBm9505xoq",
-	"WK38x3x17wZzNviMbWf2eo2djXmDWx5Cl19gbVvN62k6bQRqzzq7WmrDWl4cv1g991YvgOI2e1waEAxI",
-	"JjlwBmNCs1Jg6OKg+bRzuelBtx3F4/ob9e15++omtjZURcQElT4jN//bhpdQjSpJzWZjbskyZMdULFJT",
-	"+98QjAWZ5MiUCfDmoR/1YexvZkjj/S+vXvtxxxvArXm91/ceBzvas13fUlDdW0D9zQ0kdM7GAzO3Bv9n",
-	"RxRsjQSW02UwFjwH4vrmqxCxqC/5ykHDsgirU0K4LMhUzfjVOOTc2qyufbVTejXpapJTRqUSzsNcwc1O",
-	"UXGW2fGoaiFTTVvcLP4TAAD//w==",
+	"5Fx7b9vIEf8qA7ZAZJSyneR6fzgorr40zTnna4JIPh8QG/SaHIkbkbu83aUVNdB3L/ZBipSWejiyz7j+",
+	"FYWP3ZnZ37yH/hrEPC84Q6ZkcPI1KIggOSoU5n8fMaECYzXk+n8JyljQQlHOgpPgMkWBgP2c0AwyyiYS",
+	"MiTJK8hLqeAWYXA2fBNdfDwHLiAnKk7h4uNZdHp+/v4yOj8bDEPATDYeoxJKiclhEAZUb/B7iWIWhAEj",
+	"OQYngXC0RIoHYSDjFHOiqVKzQt+WSlA2DubzeRgIlAVnEg0Pb4TgQv+IOVPIlP5JiiKjMdGcHH2Wmp2v",
+	"jRX/KnAUnAR/OVqI5sjelUd2NbNLWxynDFDfA8rgLR+KEp9JGHGRE6U5SpEkTqi/9QdlQW6JxP5pQfu/",
+	"opDUktBe8cXxi+/6x8/7x89hmiIDlSII/L1EqYDICSZ6eVApUY191shF0+zY0PdPk5yyf2GGCj/aVc35",
+	"C16gUNTKTqa8zJJI8pGKEvNoY+VbzjMkLNDrukv89jPGKpiHdvULiaJzbVIUUY6KJERtlPov1XPzMCBl",
+	"4mEvDG4Ji5JSEOWEufIAaqR234lizkZU5D4Ow4D6Ny2IlFMu1t+MUiJT/xMpZ9h9Zz1Jgmf+d0uJ4h6i",
+	"9R5jqdKfkGQqXT3AFlo9ZFi99dy4WyB+GaRad38vqcAkOPlUP+jWaqvcdQe5A1SKsrH0EEwluc0wknTM",
+	"ysIvVPyiUDBicEKShOqtSPahtc7qWyuEaEChiEip+NoztMe88TFJ8ixCpqlPOp7IZVQIfkcTFJsFW3MZ",
+	"LgvFS7qPzqUtl2j0Hc6bvFCzbrmOSCbR91plv9vW8eZrzBMMIUcpyRjnN9DTF4CA5fkAplSl4De2sLCt",
+	"r65YtZSx35FbVo6rCzT5oV5d2+CfhsMPIBVRpTwArlIUUyrx8ErjtA04/coq5cMUnaswS/YWtByAMeit",
+	"LaCX4ZjEswNt3TnD96Pg5NOqUtVXKFM4RhHMrzWaa478ds/x573pBOu/J8fe61Mkk6hpE9dZnkskkw/V",
+	"s17r8xYZCqLwnLJJpx/Z1X90uwGG06j77lpT3wxOfPftha8BfiF5oc12kJMxjXXYFIQeZd0gChveGF3K",
+	"MoeIdfxrR2xAsuSCYw3JyFDR7Re5Krx3tVfDJFJ8guxeQrlDQUcuDIsqCa03XE2Km/QtURMuRYurO60a",
+	"KK0vZwkyRa2VWlJlgURhEhGDQBtvBScafNhX1DinHQIOq3KrZqEyp88k0AT4yBgD7c6hV/+iNu6zgbex",
+	"Cp7lLRvRrrpRv2gJrNksS5r4NsqIVMZzRJTtJJo1rioMyiLZWdYm5tmK6iVENVk2B7NYa1mQDbLDJiBa",
+	"FPs83xm7o2ui7H1ZMJ/deHf5syf0zvzmOxZ3fjvgvTrBWcQLsyBVmMs1hi8gQpCZeanD20ys0q3a5K4I",
+	"13v9i/fqbLNd0dtb4kIjHbvFgsdrv2gHq7Kd4KwtknWnqk9nRUjLpOkFffv/0ojw/SGVEqUvonqvik4s",
+	"6lghilOSZcg6nH/7EZ1opDzpwJPWkUjrkz9q3Z/v7sqk5l38L1xoWwAu7PFHRb7VPmLM79bkuXuV6C6q",
+	"/xElsqSTrt1l6Qtj6rRhC4IGKKu8bzkOiVHKNZEEfimoQLnsEShT33+32LsOfRcv0OZ6jfsCRwJlumZL",
+	"c6eOSpCVuVbGWyQCRUMd2x5oE5ZdHPaNcXI7IGqIrkV1SwgtES6z72i/7j6y9+LCcbfIQNaRXJ20Djk3",
+	"y0NHXgODo8dRoj1anbXlnx1M0lAfRHeprFRpdxZnGLcRbkdAtWcGNquPj8UKQQ9eBWSYRCVTluPtokdX",
+	"1LD5gUSmdoo93ds7Rqz3yShsDXZfWYgre6ZE68vOXLeKpjvStGV64cJvB5WtIqo6g/PEntSE4TtSKiPC",
+	"OJvlvOyo/d07B9pQbtiuNLwjO8IGK7Pdj7u72nzfbO1eFep26hZYQ+Coq7BeCS9sW5flbVv46k7oljBw",
+	"3WHazqnfciedJfrtQV2FDWvzBLukFUgXkReGrb23ZB7EO69LadqVk19QjDEByhSH1hHDBGdwO9P/vAIC",
+	"rMwyuCNZiSAw53coTX1lgrNGFWUhsDWFQs5ifNiA4Fftz2d7Dd431ig3xMKdXazu0t0KW61Ytiv36qCe",
+	"SM7aOlNF5RpTKtU6nBJBYmUVoZiyVieiqyixpEfVRqs6NA8DiXEpqJoNtBZYol1KUP/6d2UB310Og5Uu",
+	"MWhPgUmfMgPVZxJsBA9GxnUH1/gYu3BNRqpUYVo9KO5ojB+dQd5q13eXQ5imXCJoSwlxRmgOVIJbKzJX",
+	"TY3RXembKxO0fYcNNM2Ncx15hgRsJ7yv7QdR9DZD0LGstrq2GAtEwZG+dHT3PDTaePrhDP4pXc/G3Op/",
+	"llesV13qf5Zwoy/fHIAi2URL7hCcokiIiRAzuCEFneDsBghLrtjNaalSLuh/zZYn8KNh4sbyqy275jME",
+	"4juR0LVkrtiyYEwV9ogkOWUHh2C6VBJinmNrAkBNuevOyxPTkbpiN/6e1EmjKXUDvWlKFDSZ1sm8PFh0",
+	"q+rGV7hoQhkJ2n4R2OdO4Ko8Pn4Z22aS+b3a6ZrfHF6xCzZhfMrqEYMRxSyRQAQCHTMuMLEtLkWVyfyL",
+	"8UCReGIOVJ9a0GjsBseHzw+PNVh5gYwUNDgJXh4eH77UaklUahSnOvejwylmWd/sfvR5OpGH1UjGGI3p",
+	"0ybCHN1ZogE+nchgacbjxfHx3iY8TFnPM+DxbvD+P3CJt/AzzmCAy1Mdr0mcYv81Z0rwrL3b6iSGXntE",
+	"ykx1EVNzVw+chIEs85yIWXASfChvMxprEEo7/2Gyv1kLuBJ6mBdqZtugPw1e/P172ywgY2kKB6VKg2u9",
+	"bn0OBstHY9dpqttCBZeeYzADHs2uVGDNKEr1I09mezsOXw9w3rbZOiaYPyAivL03D0KGVYuGsMRqImWT",
+	"w+Cep+08jam1tEz+p+v5dRMNr03gWm8IPb291u0DIKwa0JryMkusdQwNJHipjEmhbAxUtZChT9YLjTpq",
+	"9SqmQYQOgy9cJNqcJfv01TvUVWh3v25qKex4D0W08d3rB8REHfJ7cPCeIWjigI8MHuSSqTh3irWG6+C3",
+	"/pArkvVf89KS2oa7h+26unlv+7I14jTjlrMQGE6ttxDSi6Jwnf2w0DXpzcNYj5UxtEc2HTZz85sKhlMj",
+	"xEezEMRtt7WqH311rdC5jeyqAUDPSdpBwoc+yfa44nx12HOfZ2fnlTyHZ6lIHv7c7Ebu3KDHBUg+Un17",
+	"EEDVgV/huq3zW1T1Ef0BiH8ctGvz2wV0v1PSIenCtyza/xttbtPVFGWX1G3V5f/UyrlK2iOdvRX1lpYu",
+	"rQdb/RqzmH19QNk1dvFI8KK4t8wa3voOmc4L3DxRlbBtyAZstbw7AbBDLathno/AxSNHjU8KbIC2f3Vo",
+	"j9s8IV1wDYhH0gUrhsp73M5cKrBJKzI+5taU+c/93N7fKryXMS/aMfpicmCc8Vszgbw5bP9utbA0MGU0",
+	"4KXaiyCrIt6yDPU2ehNQqamWmbY29DIek+zAFqxM8aW6JaFn/i/NKC/JMqd0OfQsv/YdR+6mhNxNXvrP",
+	"4b0Ze3xyytcYLnpkzWuO9XgUcIBMfbsxHSBLgICZ3rXp9hFwZjtddp67VrTQ1Hp1fl3PbpaFTZSAjjQ4",
+	"+NR+7rQGAq5h1w0DN370FKGwNBn1yHDoDN9P4xiLb4nfl8FQNX36VXe1srRwyuQUhW0zSZIjTFM05oIL",
+	"YFxZd5wkQntnKsGUQDcCQiJL1uHB3H+ScGjOoz0t47BnTJjzpmPWLwtozpZU33e4opwdvWg/QcaEMg9y",
+	"RlxA6Ur0DjIoN2BFNj6F6gxx6++lHjjIrffx2mZ779vFf5nSOLWypwxsm9k2MdynSZtEVn8b5levQTXv",
+	"+OTUqz1B98jq1Z4T9CnYIniqJ1dMiFQNVhgHWX8AZcvoU0I1LGp1aejJHhRVh3ZlYfsjbgfCktqahy3y",
+	"shn0GK89O+NgGu2bIri6p+5H09DNX24RSo8FYaqa7OwuTCzi63oUoSPC3j8CW0OMfwwA/dBjOK3g9+24",
+	"OZOyNJ8ZVnhenEwDO60JSY2kYhJvREs1Quy11X+W2l1XqjV0PnMxHOGRVkeZrVVhe3KWeXXy6s9cn+s6",
+	"39c22FErx/xM1ma10h/zJyPcENcGnbGt706tsXNUb3HLgsXi88FtK78dDcqNhtqzzq5IbaDl5fHL1RpJ",
+	"9QIobjONBYCgRzLJgTMYEZqVAkPnB813yYtND5Zblzyu/8DC9rx988CDBqoiYowK+Kj1N0deQTXWJjWb",
+	"jRk3y5AdabKWmtq/oTESZJwjU8bBm4d+0In7P0yI/eHn12/8dsfrwC28Puh7D2M72nOAT8mp7s2h/uqG",
+	"V5bqKD0z4wh/s+Mstp4Gi0lEGAmeA3EzFqsmYl5f8pUO+2URVllCuCjekUbu1vZDTq3N6lpXl8r0JlxN",
+	"csqoVMJpmCvO2ok7zjI7SlctZCqv8+v5/wIAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
