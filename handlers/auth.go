@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"net/http"
 
 	api "github.com/pgstack/pgstack/gen/api/auth"
 	"github.com/pgstack/pgstack/internal/auth"
@@ -167,13 +168,19 @@ func (a *Auth) Resend(ctx context.Context, req api.ResendRequestObject) (api.Res
 // VerifyPost is POST /auth/v1/verify.
 func (a *Auth) VerifyPost(ctx context.Context, req api.VerifyPostRequestObject) (api.VerifyPostResponseObject, error) {
 	b := deref(req.Body)
-	s, err := a.svc.Verify(ctx, auth.VerifyParams{
+	res, err := a.svc.Verify(ctx, auth.VerifyParams{
 		Type: deref(b.Type), Email: deref(b.Email), Token: deref(b.Token), TokenHash: deref(b.TokenHash),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return api.VerifyPost200JSONResponse(toAPISession(s)), nil
+	var out api.SessionOrMessage
+	if res.Session != nil {
+		err = out.FromSession(toAPISession(res.Session))
+	} else {
+		err = out.FromMessage(api.Message{Msg: res.Message, Code: http.StatusOK})
+	}
+	return api.VerifyPost200JSONResponse(out), err
 }
 
 // VerifyGet is GET /auth/v1/verify, the target of e-mail links.

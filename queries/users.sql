@@ -43,6 +43,8 @@ UPDATE auth.users SET
   email_change_token_new = @email_change_token_new,
   email_change = @email_change,
   email_change_sent_at = @email_change_sent_at,
+  email_change_token_current = @email_change_token_current,
+  email_change_confirm_status = @email_change_confirm_status,
   last_sign_in_at = @last_sign_in_at,
   raw_app_meta_data = @raw_app_meta_data,
   raw_user_meta_data = @raw_user_meta_data,

@@ -317,42 +317,46 @@ UPDATE auth.users SET
   email_change_token_new = $11,
   email_change = $12,
   email_change_sent_at = $13,
-  last_sign_in_at = $14,
-  raw_app_meta_data = $15,
-  raw_user_meta_data = $16,
-  phone = $17,
-  phone_confirmed_at = $18,
-  banned_until = $19,
-  is_anonymous = $20,
-  deleted_at = $21,
+  email_change_token_current = $14,
+  email_change_confirm_status = $15,
+  last_sign_in_at = $16,
+  raw_app_meta_data = $17,
+  raw_user_meta_data = $18,
+  phone = $19,
+  phone_confirmed_at = $20,
+  banned_until = $21,
+  is_anonymous = $22,
+  deleted_at = $23,
   updated_at = now()
-WHERE id = $22
+WHERE id = $24
 RETURNING instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, invited_at, confirmation_token, confirmation_sent_at, recovery_token, recovery_sent_at, email_change_token_new, email_change, email_change_sent_at, last_sign_in_at, raw_app_meta_data, raw_user_meta_data, is_super_admin, created_at, updated_at, phone, phone_confirmed_at, phone_change, phone_change_token, phone_change_sent_at, confirmed_at, email_change_token_current, email_change_confirm_status, banned_until, reauthentication_token, reauthentication_sent_at, is_sso_user, deleted_at, is_anonymous
 `
 
 type UpdateUserParams struct {
-	Aud                 *string
-	Role                *string
-	Email               *string
-	EncryptedPassword   *string
-	EmailConfirmedAt    pgtype.Timestamptz
-	InvitedAt           pgtype.Timestamptz
-	ConfirmationToken   *string
-	ConfirmationSentAt  pgtype.Timestamptz
-	RecoveryToken       *string
-	RecoverySentAt      pgtype.Timestamptz
-	EmailChangeTokenNew *string
-	EmailChange         *string
-	EmailChangeSentAt   pgtype.Timestamptz
-	LastSignInAt        pgtype.Timestamptz
-	RawAppMetaData      []byte
-	RawUserMetaData     []byte
-	Phone               *string
-	PhoneConfirmedAt    pgtype.Timestamptz
-	BannedUntil         pgtype.Timestamptz
-	IsAnonymous         bool
-	DeletedAt           pgtype.Timestamptz
-	ID                  uuid.UUID
+	Aud                      *string
+	Role                     *string
+	Email                    *string
+	EncryptedPassword        *string
+	EmailConfirmedAt         pgtype.Timestamptz
+	InvitedAt                pgtype.Timestamptz
+	ConfirmationToken        *string
+	ConfirmationSentAt       pgtype.Timestamptz
+	RecoveryToken            *string
+	RecoverySentAt           pgtype.Timestamptz
+	EmailChangeTokenNew      *string
+	EmailChange              *string
+	EmailChangeSentAt        pgtype.Timestamptz
+	EmailChangeTokenCurrent  *string
+	EmailChangeConfirmStatus *int16
+	LastSignInAt             pgtype.Timestamptz
+	RawAppMetaData           []byte
+	RawUserMetaData          []byte
+	Phone                    *string
+	PhoneConfirmedAt         pgtype.Timestamptz
+	BannedUntil              pgtype.Timestamptz
+	IsAnonymous              bool
+	DeletedAt                pgtype.Timestamptz
+	ID                       uuid.UUID
 }
 
 // Writes back every column the auth service changes; the caller loaded the
@@ -372,6 +376,8 @@ func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (AuthUse
 		arg.EmailChangeTokenNew,
 		arg.EmailChange,
 		arg.EmailChangeSentAt,
+		arg.EmailChangeTokenCurrent,
+		arg.EmailChangeConfirmStatus,
 		arg.LastSignInAt,
 		arg.RawAppMetaData,
 		arg.RawUserMetaData,

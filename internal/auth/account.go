@@ -203,8 +203,20 @@ func (s *Service) UpdateUser(ctx context.Context, id identity.Identity, p Update
 					}
 				}
 				u.EmailChange = &newEmail
+				u.EmailChangeTokenCurrent = ptr("")
+				u.EmailChangeConfirmStatus = ptr(int16(0))
+				if err := q.DeleteOneTimeToken(ctx, db.DeleteOneTimeTokenParams{UserID: u.ID, TokenType: "email_change_token_current"}); err != nil {
+					return err
+				}
 				if err := s.sendMail(ctx, q, &u, MailEmailChange, newEmail, pkce, p.RedirectTo); err != nil {
 					return err
+				}
+				// With secure e-mail change the current address confirms too,
+				// so a stolen session alone cannot move the account away.
+				if s.cfg.SecureEmailChange && str(u.Email) != "" {
+					if err := s.sendMail(ctx, q, &u, mailEmailChangeCurrent, str(u.Email), pkce, p.RedirectTo); err != nil {
+						return err
+					}
 				}
 				if err := s.audit(ctx, q, u.ID, str(u.Email), actionEmailChangeRequest, nil); err != nil {
 					return err
@@ -231,7 +243,8 @@ func (s *Service) applyEmail(ctx context.Context, q *db.Queries, u db.AuthUser, 
 	}
 	u.Email = &email
 	u.EmailConfirmedAt = ts(time.Now())
-	u.EmailChange, u.EmailChangeTokenNew = ptr(""), ptr("")
+	u.EmailChange, u.EmailChangeTokenNew, u.EmailChangeTokenCurrent = ptr(""), ptr(""), ptr("")
+	u.EmailChangeConfirmStatus = ptr(int16(0))
 	if u.IsAnonymous {
 		u.IsAnonymous = false
 		app := jsonObject(u.RawAppMetaData)
@@ -242,6 +255,11 @@ func (s *Service) applyEmail(ctx context.Context, q *db.Queries, u db.AuthUser, 
 	u, err := q.UpdateUser(ctx, updateParams(u))
 	if err != nil {
 		return u, err
+	}
+	for _, tt := range []string{"email_change_token_new", "email_change_token_current"} {
+		if err := q.DeleteOneTimeToken(ctx, db.DeleteOneTimeTokenParams{UserID: u.ID, TokenType: tt}); err != nil {
+			return u, err
+		}
 	}
 	ids, err := q.ListUserIdentities(ctx, u.ID)
 	if err != nil {

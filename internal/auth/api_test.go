@@ -369,13 +369,42 @@ func TestEmailChange(t *testing.T) {
 		Body: `{"email":"taken@example.com"}`, WantStatus: 422, WantBody: []string{`"code":"email_exists"`}})
 	e.call(t, apitest.Scenario{Name: "request the change", Method: "PUT", URL: "/auth/v1/user", Headers: e.headers(tok),
 		Body: `{"email":"new@example.com"}`, WantStatus: 200, WantBody: []string{`"new_email":"new@example.com"`, `"email":"old@example.com"`}})
-	m, ok := e.mail.last("new@example.com")
-	if !ok || m.Subject != "Confirm Email Change" {
-		t.Fatalf("mail = %+v", m)
+	toNew, okNew := e.mail.last("new@example.com")
+	toOld, okOld := e.mail.last("old@example.com")
+	if !okNew || !okOld || toNew.Subject != "Confirm Email Change" || toOld.Subject != "Confirm Email Change" {
+		t.Fatalf("mail to the new address %+v, to the old one %+v; want a confirmation at each", toNew, toOld)
 	}
-	e.call(t, apitest.Scenario{Name: "confirm", Method: "POST", URL: "/auth/v1/verify",
-		Body: `{"type":"email_change","email":"new@example.com","token":"` + m.OTP() + `"}`, WantStatus: 200,
-		WantBody: []string{`"email":"new@example.com"`}})
+	// The first confirmation is only recorded ...
+	e.call(t, apitest.Scenario{Name: "confirm the new address", Method: "POST", URL: "/auth/v1/verify",
+		Body: `{"type":"email_change","email":"new@example.com","token":"` + toNew.OTP() + `"}`, WantStatus: 200,
+		WantBody: []string{`"msg":"Confirmation link accepted. Please proceed to confirm link sent to the other email"`}})
+	e.call(t, apitest.Scenario{Name: "still the old address", Method: "GET", URL: "/auth/v1/user", Headers: e.headers(tok),
+		WantStatus: 200, WantBody: []string{`"email":"old@example.com"`}})
+	// ... the second, here the link to the old address, applies the change.
+	link, _ := url.Parse(toOld.Link())
+	e.Run(t, apitest.Scenario{Name: "confirm at the old address", Method: "GET", URL: link.RequestURI(), WantStatus: 303,
+		Check: func(t *testing.T, res *http.Response, _ []byte) {
+			if loc := res.Header.Get("Location"); !strings.Contains(loc, "access_token=") || !strings.Contains(loc, "type=email_change") {
+				t.Errorf("Location = %s", loc)
+			}
+		}})
+	e.call(t, apitest.Scenario{Name: "changed", Method: "GET", URL: "/auth/v1/user", Headers: e.headers(tok),
+		WantStatus: 200, WantBody: []string{`"email":"new@example.com"`}, WantNotBody: []string{`"new_email"`}})
+	e.call(t, apitest.Scenario{Name: "sign in with the new address", Method: "POST", URL: "/auth/v1/token?grant_type=password",
+		Body: `{"email":"new@example.com","password":"` + password + `"}`, WantStatus: 200})
+
+	// Without secure e-mail change the new address alone confirms.
+	single := newEnv(t, func(c *config.Config) { c.Auth.SecureEmailChange = false })
+	tok = field(single.signUp(t, "one@example.com"), "access_token")
+	single.call(t, apitest.Scenario{Name: "request", Method: "PUT", URL: "/auth/v1/user", Headers: single.headers(tok),
+		Body: `{"email":"two@example.com"}`, WantStatus: 200})
+	if single.mail.count("one@example.com") != 0 {
+		t.Error("mail sent to the old address without secure e-mail change")
+	}
+	m, _ := single.mail.last("two@example.com")
+	single.call(t, apitest.Scenario{Name: "confirm", Method: "POST", URL: "/auth/v1/verify",
+		Body: `{"type":"email_change","email":"two@example.com","token":"` + m.OTP() + `"}`, WantStatus: 200,
+		WantBody: []string{`"email":"two@example.com"`}})
 }
 
 func TestSettingsHealthAndKeys(t *testing.T) {

@@ -18,6 +18,10 @@ import (
 	"github.com/pgstack/pgstack/gen/db"
 )
 
+// mailEmailChangeCurrent is the e-mail change confirmation sent to the
+// current address when both addresses must confirm.
+const mailEmailChangeCurrent = "email_change_current"
+
 // pkcePrefix marks a stored one-time token whose flow ends in a PKCE code.
 const pkcePrefix = "pkce_"
 
@@ -47,6 +51,8 @@ func tokenTypeOf(kind string) (tokenType, method string) {
 		return "recovery_token", amrMagicLink
 	case MailEmailChange:
 		return "email_change_token_new", amrEmailChange
+	case mailEmailChangeCurrent:
+		return "email_change_token_current", amrEmailChange
 	case MailInvite:
 		return "confirmation_token", amrInvite
 	default:
@@ -83,6 +89,8 @@ func (s *Service) issueMailToken(ctx context.Context, q *db.Queries, u *db.AuthU
 		u.RecoveryToken, u.RecoverySentAt = &stored, now
 	case "email_change_token_new":
 		u.EmailChangeTokenNew, u.EmailChangeSentAt = &stored, now
+	case "email_change_token_current":
+		u.EmailChangeTokenCurrent, u.EmailChangeSentAt = &stored, now
 	}
 	updated, err := q.UpdateUser(ctx, updateParams(*u))
 	if err != nil {
@@ -95,8 +103,12 @@ func (s *Service) issueMailToken(ctx context.Context, q *db.Queries, u *db.AuthU
 		return mailToken{}, err
 	}
 	redirect := s.redirectURL(redirectTo)
+	linkType := kind
+	if kind == mailEmailChangeCurrent {
+		linkType = MailEmailChange
+	}
 	link := s.cfg.ExternalURL + "/auth/v1/verify?" + url.Values{
-		"token": {stored}, "type": {kind}, "redirect_to": {redirect},
+		"token": {stored}, "type": {linkType}, "redirect_to": {redirect},
 	}.Encode()
 	return mailToken{OTP: otp, Hash: hash, Stored: stored, Link: link, RedirectTo: redirect}, nil
 }
@@ -123,7 +135,11 @@ func (s *Service) sendMail(ctx context.Context, q *db.Queries, u *db.AuthUser, k
 	if err != nil {
 		return err
 	}
-	m, err := renderMail(kind, email, mailData{Link: t.Link, OTP: t.OTP, Email: str(u.Email), NewEmail: str(u.EmailChange), SiteURL: s.siteURL})
+	template := kind
+	if kind == mailEmailChangeCurrent {
+		template = MailEmailChange
+	}
+	m, err := renderMail(template, email, mailData{Link: t.Link, OTP: t.OTP, Email: str(u.Email), NewEmail: str(u.EmailChange), SiteURL: s.siteURL})
 	if err != nil {
 		return err
 	}

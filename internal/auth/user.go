@@ -144,6 +144,7 @@ func updateParams(u db.AuthUser) db.UpdateUserParams {
 		ConfirmationToken: u.ConfirmationToken, ConfirmationSentAt: u.ConfirmationSentAt,
 		RecoveryToken: u.RecoveryToken, RecoverySentAt: u.RecoverySentAt,
 		EmailChangeTokenNew: u.EmailChangeTokenNew, EmailChange: u.EmailChange, EmailChangeSentAt: u.EmailChangeSentAt,
+		EmailChangeTokenCurrent: u.EmailChangeTokenCurrent, EmailChangeConfirmStatus: u.EmailChangeConfirmStatus,
 		LastSignInAt: u.LastSignInAt, RawAppMetaData: u.RawAppMetaData, RawUserMetaData: u.RawUserMetaData,
 		Phone: u.Phone, PhoneConfirmedAt: u.PhoneConfirmedAt, BannedUntil: u.BannedUntil,
 		IsAnonymous: u.IsAnonymous, DeletedAt: u.DeletedAt,

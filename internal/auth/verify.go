@@ -181,27 +181,42 @@ type VerifyParams struct {
 	Type, Email, Token, TokenHash string
 }
 
+// VerifyResult is a session, or, when the first of the two confirmations of
+// a secure e-mail change was accepted, a message and no session.
+type VerifyResult struct {
+	Session *Session
+	Message string
+}
+
 // Verify checks a one-time token and signs the user in.
-func (s *Service) Verify(ctx context.Context, p VerifyParams) (*Session, error) {
+func (s *Service) Verify(ctx context.Context, p VerifyParams) (VerifyResult, error) {
 	if err := s.limitIP(metaFrom(ctx), limitVerify); err != nil {
-		return nil, err
+		return VerifyResult{}, err
 	}
 	if p.Email != "" {
 		if err := s.limitEmail(p.Email); err != nil {
-			return nil, err
+			return VerifyResult{}, err
 		}
 	}
-	var out *Session
+	var out VerifyResult
 	err := s.inTx(ctx, func(q *db.Queries) error {
-		u, method, _, err := s.consumeToken(ctx, q, p, "Token has expired or is invalid")
+		v, err := s.consumeToken(ctx, q, p, "Token has expired or is invalid")
 		if err != nil {
 			return err
 		}
-		out, err = s.newSession(ctx, q, u, method)
+		if v.partial {
+			out.Message = singleConfirmationAccepted
+			return nil
+		}
+		out.Session, err = s.newSession(ctx, q, v.user, v.method)
 		return err
 	})
 	return out, err
 }
+
+// singleConfirmationAccepted answers the first confirmation of a secure
+// e-mail change (GoTrue's text).
+const singleConfirmationAccepted = "Confirmation link accepted. Please proceed to confirm link sent to the other email"
 
 // VerifyLink is GET /verify, the target of e-mail links. It returns where to
 // redirect: redirect_to with the session in the fragment, with ?code= when
@@ -212,15 +227,19 @@ func (s *Service) VerifyLink(ctx context.Context, token, typ, redirectTo string)
 	err := s.limitIP(metaFrom(ctx), limitVerify)
 	if err == nil {
 		err = s.inTx(ctx, func(q *db.Queries) error {
-			u, method, code, err := s.consumeToken(ctx, q, VerifyParams{Type: typ, TokenHash: token}, "Email link is invalid or has expired")
+			v, err := s.consumeToken(ctx, q, VerifyParams{Type: typ, TokenHash: token}, "Email link is invalid or has expired")
 			if err != nil {
 				return err
 			}
-			if code != "" {
-				location = withQuery(redirect, url.Values{"code": {code}})
+			if v.partial {
+				location = withFragment(redirect, url.Values{"message": {singleConfirmationAccepted}, "sb": {""}})
 				return nil
 			}
-			sess, err := s.newSession(ctx, q, u, method)
+			if v.code != "" {
+				location = withQuery(redirect, url.Values{"code": {v.code}})
+				return nil
+			}
+			sess, err := s.newSession(ctx, q, v.user, v.method)
 			if err != nil {
 				return err
 			}
@@ -280,7 +299,7 @@ func tokenTypesFor(typ string) ([]string, error) {
 	case VerifyMagicLink, VerifyRecovery:
 		return []string{"recovery_token"}, nil
 	case VerifyEmailChange:
-		return []string{"email_change_token_new"}, nil
+		return []string{"email_change_token_new", "email_change_token_current"}, nil
 	case VerifyEmail:
 		return []string{"confirmation_token", "recovery_token"}, nil
 	}
@@ -290,10 +309,10 @@ func tokenTypesFor(typ string) ([]string, error) {
 // consumeToken finds, checks and spends a one-time token and applies its
 // effect (confirm the address, apply the e-mail change). It returns the
 // user, the authentication method and, for a PKCE flow, the auth code.
-func (s *Service) consumeToken(ctx context.Context, q *db.Queries, p VerifyParams, expiredMsg string) (db.AuthUser, string, string, error) {
+func (s *Service) consumeToken(ctx context.Context, q *db.Queries, p VerifyParams, expiredMsg string) (verified, error) {
 	types, err := tokenTypesFor(p.Type)
 	if err != nil {
-		return db.AuthUser{}, "", "", err
+		return verified{}, err
 	}
 	expired := forbidden(CodeOTPExpired, "%s", expiredMsg)
 	var hash string
@@ -303,11 +322,11 @@ func (s *Service) consumeToken(ctx context.Context, q *db.Queries, p VerifyParam
 	case p.Token != "" && p.TokenHash == "" && p.Email != "":
 		email, err := normalizeEmail(p.Email)
 		if err != nil {
-			return db.AuthUser{}, "", "", err
+			return verified{}, err
 		}
 		hash = tokenHash(email, strings.TrimSpace(p.Token))
 	default:
-		return db.AuthUser{}, "", "", badRequest(CodeValidationFailed, "Verify requires either a token with an email, or a token_hash")
+		return verified{}, badRequest(CodeValidationFailed, "Verify requires either a token with an email, or a token_hash")
 	}
 	want := strings.TrimPrefix(hash, pkcePrefix)
 	var found *db.FindOneTimeTokenRow
@@ -317,7 +336,7 @@ func (s *Service) consumeToken(ctx context.Context, q *db.Queries, p VerifyParam
 			if notFound(err) {
 				continue
 			} else if err != nil {
-				return db.AuthUser{}, "", "", err
+				return verified{}, err
 			}
 			// The lookup matched on the hash; compare again in constant time
 			// so the check itself does not depend on where bytes differ.
@@ -331,20 +350,20 @@ func (s *Service) consumeToken(ctx context.Context, q *db.Queries, p VerifyParam
 		}
 	}
 	if found == nil {
-		return db.AuthUser{}, "", "", expired
+		return verified{}, expired
 	}
 	if found.DbNow.Time.Sub(found.CreatedAt.Time) > s.cfg.MailerOTPExpiry {
-		return db.AuthUser{}, "", "", expired
+		return verified{}, expired
 	}
 	if err := q.DeleteOneTimeToken(ctx, db.DeleteOneTimeTokenParams{UserID: found.UserID, TokenType: found.TokenType}); err != nil {
-		return db.AuthUser{}, "", "", err
+		return verified{}, err
 	}
 	u, err := q.GetUserByID(ctx, found.UserID)
 	if err != nil {
-		return db.AuthUser{}, "", "", err
+		return verified{}, err
 	}
 	if banned(u, time.Now()) {
-		return db.AuthUser{}, "", "", forbidden(CodeUserBanned, "User is banned")
+		return verified{}, forbidden(CodeUserBanned, "User is banned")
 	}
 
 	method := amrOTP
@@ -355,7 +374,7 @@ func (s *Service) consumeToken(ctx context.Context, q *db.Queries, p VerifyParam
 		}
 		u.ConfirmationToken = ptr("")
 		if err := s.confirmEmail(ctx, q, &u); err != nil {
-			return u, "", "", err
+			return verified{}, err
 		}
 	case "recovery_token":
 		method = amrRecovery
@@ -364,35 +383,66 @@ func (s *Service) consumeToken(ctx context.Context, q *db.Queries, p VerifyParam
 		}
 		u.RecoveryToken = ptr("")
 		if err := s.confirmEmail(ctx, q, &u); err != nil {
-			return u, "", "", err
+			return verified{}, err
 		}
-	case "email_change_token_new":
+	case "email_change_token_new", "email_change_token_current":
 		method = amrEmailChange
 		newEmail := str(u.EmailChange)
-		if newEmail == "" || newEmail != found.RelatesTo {
-			return u, "", "", expired
+		if newEmail == "" || (found.TokenType == "email_change_token_new" && newEmail != found.RelatesTo) {
+			return verified{}, expired
+		}
+		// With a secure change both addresses confirm: the first
+		// confirmation is recorded, the second applies the change.
+		other := "email_change_token_current"
+		if found.TokenType == other {
+			other = "email_change_token_new"
+		}
+		_, err := q.GetUserOneTimeToken(ctx, db.GetUserOneTimeTokenParams{UserID: u.ID, TokenType: other})
+		if err == nil {
+			if found.TokenType == "email_change_token_new" {
+				u.EmailChangeTokenNew = ptr("")
+			} else {
+				u.EmailChangeTokenCurrent = ptr("")
+			}
+			u.EmailChangeConfirmStatus = ptr(int16(1))
+			if _, err := q.UpdateUser(ctx, updateParams(u)); err != nil {
+				return verified{}, err
+			}
+			return verified{user: u, partial: true}, nil
+		} else if !notFound(err) {
+			return verified{}, err
 		}
 		if u, err = s.applyEmail(ctx, q, u, newEmail); err != nil {
-			return u, "", "", err
+			return verified{}, err
 		}
 	}
 	if err := s.audit(ctx, q, u.ID, str(u.Email), actionVerified, map[string]any{"type": p.Type}); err != nil {
-		return u, "", "", err
+		return verified{}, err
 	}
 
-	code := ""
+	v := verified{user: u, method: method}
 	if strings.HasPrefix(found.TokenHash, pkcePrefix) {
 		f, err := q.GetLatestFlowState(ctx, db.GetLatestFlowStateParams{UserID: &u.ID, AuthenticationMethod: flowMethod(found.TokenType, p.Type)})
 		if err == nil {
 			if err := q.IssueFlowAuthCode(ctx, f.ID); err != nil {
-				return u, "", "", err
+				return verified{}, err
 			}
-			code = f.AuthCode
+			v.code = f.AuthCode
 		} else if !notFound(err) {
-			return u, "", "", err
+			return verified{}, err
 		}
 	}
-	return u, method, code, nil
+	return v, nil
+}
+
+// verified is a spent one-time token: the user, the authentication method,
+// the PKCE auth code if the flow has one, and whether this was only the
+// first confirmation of a secure e-mail change.
+type verified struct {
+	user    db.AuthUser
+	method  string
+	code    string
+	partial bool
 }
 
 // flowMethod is the authentication method a PKCE flow was stored with.

@@ -67,6 +67,8 @@ type Auth struct {
 
 	MailerAutoconfirm bool
 	MailerOTPExpiry   time.Duration
+	// SecureEmailChange confirms an e-mail change at both addresses.
+	SecureEmailChange bool
 	DisableSignup     bool
 	AnonymousUsers    bool
 
@@ -124,6 +126,7 @@ var Vars = []Var{
 	{"JWT_SIGNING_KEY", "", "PEM private key (EC P-256 or RSA) to sign access tokens with ES256/RS256, published at /auth/v1/.well-known/jwks.json. Unset: HS256 with JWT_SECRET."},
 	{"MAILER_AUTOCONFIRM", "false (true under start)", "Confirm e-mail addresses at sign-up without sending a confirmation mail."},
 	{"MAILER_OTP_EXP", "86400", "Lifetime of e-mailed links and one-time codes, in seconds."},
+	{"MAILER_SECURE_EMAIL_CHANGE_ENABLED", "true", "Confirm an e-mail change at the old address as well as the new one."},
 	{"DISABLE_SIGNUP", "false", "Refuse new sign-ups (admins can still create users)."},
 	{"ENABLE_ANONYMOUS_USERS", "false (true under start)", "Allow anonymous sign-ins."},
 	{"PASSWORD_MIN_LENGTH", "6", "Shortest accepted password (at least 6)."},
@@ -165,6 +168,7 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 			MailerAutoconfirm:         mode == ModeStart,
 			AnonymousUsers:            mode == ModeStart,
 			MailerOTPExpiry:           24 * time.Hour,
+			SecureEmailChange:         true,
 			PasswordMinLength:         6,
 			BcryptCost:                10,
 			RefreshTokenReuseInterval: 10 * time.Second,
@@ -270,6 +274,7 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 	list("URI_ALLOW_LIST", &a.URIAllowList)
 	boolean("MAILER_AUTOCONFIRM", &a.MailerAutoconfirm)
 	seconds("MAILER_OTP_EXP", &a.MailerOTPExpiry, 60)
+	boolean("MAILER_SECURE_EMAIL_CHANGE_ENABLED", &a.SecureEmailChange)
 	boolean("DISABLE_SIGNUP", &a.DisableSignup)
 	boolean("ENABLE_ANONYMOUS_USERS", &a.AnonymousUsers)
 	number("PASSWORD_MIN_LENGTH", &a.PasswordMinLength, 6, 72)

@@ -172,6 +172,24 @@ test('signInWithOtp, then verifyOtp with the code from the mail', async () => {
   assert.ok(data.user.email_confirmed_at);
 });
 
+test('updateUser with a new e-mail, confirmed at both addresses with verifyOtp', async () => {
+  const c = client();
+  const oldAddress = email('change-old');
+  const newAddress = email('change-new');
+  await c.auth.signUp({ email: oldAddress, password });
+  const requested = await c.auth.updateUser({ email: newAddress });
+  assert.equal(requested.error, null);
+  assert.equal(requested.data.user.new_email, newAddress);
+
+  const first = await c.auth.verifyOtp({ email: newAddress, token: (await lastMail(newAddress)).otp, type: 'email_change' });
+  assert.equal(first.error, null);
+  assert.equal(first.data.session, null);
+  const second = await c.auth.verifyOtp({ email: oldAddress, token: (await lastMail(oldAddress)).otp, type: 'email_change' });
+  assert.equal(second.error, null);
+  assert.equal(second.data.user.email, newAddress);
+  assert.equal((await c.auth.getUser()).data.user.email, newAddress);
+});
+
 test('signInAnonymously', async () => {
   const c = client();
   const { data, error } = await c.auth.signInAnonymously();

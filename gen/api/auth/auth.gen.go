@@ -207,6 +207,13 @@ type JWKS struct {
 	Keys []JWK `json:"keys"`
 }
 
+// Message defines model for Message.
+type Message struct {
+	// Code Example: 200
+	Code int    `json:"code"`
+	Msg  string `json:"msg"`
+}
+
 // Metadata defines model for Metadata.
 type Metadata map[string]interface{}
 
@@ -254,6 +261,11 @@ type Session struct {
 
 // SessionTokenType defines model for Session.TokenType.
 type SessionTokenType string
+
+// SessionOrMessage defines model for SessionOrMessage.
+type SessionOrMessage struct {
+	union json.RawMessage
+}
 
 // SessionOrUser defines model for SessionOrUser.
 type SessionOrUser struct {
@@ -503,6 +515,68 @@ func (t Error_Code) MarshalJSON() ([]byte, error) {
 }
 
 func (t *Error_Code) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsSession returns the union data inside the SessionOrMessage as a Session
+func (t SessionOrMessage) AsSession() (Session, error) {
+	var body Session
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSession overwrites any union data inside the SessionOrMessage as the provided Session
+func (t *SessionOrMessage) FromSession(v Session) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSession performs a merge with any union data inside the SessionOrMessage, using the provided Session
+func (t *SessionOrMessage) MergeSession(v Session) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsMessage returns the union data inside the SessionOrMessage as a Message
+func (t SessionOrMessage) AsMessage() (Message, error) {
+	var body Message
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromMessage overwrites any union data inside the SessionOrMessage as the provided Message
+func (t *SessionOrMessage) FromMessage(v Message) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeMessage performs a merge with any union data inside the SessionOrMessage, using the provided Message
+func (t *SessionOrMessage) MergeMessage(v Message) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SessionOrMessage) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SessionOrMessage) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -2351,7 +2425,15 @@ type VerifyPostResponseObject interface {
 	VisitVerifyPostResponse(w http.ResponseWriter) error
 }
 
-type VerifyPost200JSONResponse Session
+type VerifyPost200JSONResponse SessionOrMessage
+
+func (t VerifyPost200JSONResponse) MarshalJSON() ([]byte, error) {
+	return SessionOrMessage(t).MarshalJSON()
+}
+
+func (t *VerifyPost200JSONResponse) UnmarshalJSON(b []byte) error {
+	return (*SessionOrMessage)(t).UnmarshalJSON(b)
+}
 
 func (response VerifyPost200JSONResponse) VisitVerifyPostResponse(w http.ResponseWriter) error {
 
@@ -3087,63 +3169,64 @@ func (sh *strictHandler) VerifyPost(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"5Fx7b9vIEf8qA7ZAZJSyneR6fzgorr40zTnna4JIPh8QG/SaHIkbkbu83aUVNdB3L/ZBipSWejiyz7j+",
-	"FYWP3ZnZ37yH/hrEPC84Q6ZkcPI1KIggOSoU5n8fMaECYzXk+n8JyljQQlHOgpPgMkWBgP2c0AwyyiYS",
-	"MiTJK8hLqeAWYXA2fBNdfDwHLiAnKk7h4uNZdHp+/v4yOj8bDEPATDYeoxJKiclhEAZUb/B7iWIWhAEj",
-	"OQYngXC0RIoHYSDjFHOiqVKzQt+WSlA2DubzeRgIlAVnEg0Pb4TgQv+IOVPIlP5JiiKjMdGcHH2Wmp2v",
-	"jRX/KnAUnAR/OVqI5sjelUd2NbNLWxynDFDfA8rgLR+KEp9JGHGRE6U5SpEkTqi/9QdlQW6JxP5pQfu/",
-	"opDUktBe8cXxi+/6x8/7x89hmiIDlSII/L1EqYDICSZ6eVApUY191shF0+zY0PdPk5yyf2GGCj/aVc35",
-	"C16gUNTKTqa8zJJI8pGKEvNoY+VbzjMkLNDrukv89jPGKpiHdvULiaJzbVIUUY6KJERtlPov1XPzMCBl",
-	"4mEvDG4Ji5JSEOWEufIAaqR234lizkZU5D4Ow4D6Ny2IlFMu1t+MUiJT/xMpZ9h9Zz1Jgmf+d0uJ4h6i",
-	"9R5jqdKfkGQqXT3AFlo9ZFi99dy4WyB+GaRad38vqcAkOPlUP+jWaqvcdQe5A1SKsrH0EEwluc0wknTM",
-	"ysIvVPyiUDBicEKShOqtSPahtc7qWyuEaEChiEip+NoztMe88TFJ8ixCpqlPOp7IZVQIfkcTFJsFW3MZ",
-	"LgvFS7qPzqUtl2j0Hc6bvFCzbrmOSCbR91plv9vW8eZrzBMMIUcpyRjnN9DTF4CA5fkAplSl4De2sLCt",
-	"r65YtZSx35FbVo6rCzT5oV5d2+CfhsMPIBVRpTwArlIUUyrx8ErjtA04/coq5cMUnaswS/YWtByAMeit",
-	"LaCX4ZjEswNt3TnD96Pg5NOqUtVXKFM4RhHMrzWaa478ds/x573pBOu/J8fe61Mkk6hpE9dZnkskkw/V",
-	"s17r8xYZCqLwnLJJpx/Z1X90uwGG06j77lpT3wxOfPftha8BfiF5oc12kJMxjXXYFIQeZd0gChveGF3K",
-	"MoeIdfxrR2xAsuSCYw3JyFDR7Re5Krx3tVfDJFJ8guxeQrlDQUcuDIsqCa03XE2Km/QtURMuRYurO60a",
-	"KK0vZwkyRa2VWlJlgURhEhGDQBtvBScafNhX1DinHQIOq3KrZqEyp88k0AT4yBgD7c6hV/+iNu6zgbex",
-	"Cp7lLRvRrrpRv2gJrNksS5r4NsqIVMZzRJTtJJo1rioMyiLZWdYm5tmK6iVENVk2B7NYa1mQDbLDJiBa",
-	"FPs83xm7o2ui7H1ZMJ/deHf5syf0zvzmOxZ3fjvgvTrBWcQLsyBVmMs1hi8gQpCZeanD20ys0q3a5K4I",
-	"13v9i/fqbLNd0dtb4kIjHbvFgsdrv2gHq7Kd4KwtknWnqk9nRUjLpOkFffv/0ojw/SGVEqUvonqvik4s",
-	"6lghilOSZcg6nH/7EZ1opDzpwJPWkUjrkz9q3Z/v7sqk5l38L1xoWwAu7PFHRb7VPmLM79bkuXuV6C6q",
-	"/xElsqSTrt1l6Qtj6rRhC4IGKKu8bzkOiVHKNZEEfimoQLnsEShT33+32LsOfRcv0OZ6jfsCRwJlumZL",
-	"c6eOSpCVuVbGWyQCRUMd2x5oE5ZdHPaNcXI7IGqIrkV1SwgtES6z72i/7j6y9+LCcbfIQNaRXJ20Djk3",
-	"y0NHXgODo8dRoj1anbXlnx1M0lAfRHeprFRpdxZnGLcRbkdAtWcGNquPj8UKQQ9eBWSYRCVTluPtokdX",
-	"1LD5gUSmdoo93ds7Rqz3yShsDXZfWYgre6ZE68vOXLeKpjvStGV64cJvB5WtIqo6g/PEntSE4TtSKiPC",
-	"OJvlvOyo/d07B9pQbtiuNLwjO8IGK7Pdj7u72nzfbO1eFep26hZYQ+Coq7BeCS9sW5flbVv46k7oljBw",
-	"3WHazqnfciedJfrtQV2FDWvzBLukFUgXkReGrb23ZB7EO69LadqVk19QjDEByhSH1hHDBGdwO9P/vAIC",
-	"rMwyuCNZiSAw53coTX1lgrNGFWUhsDWFQs5ifNiA4Fftz2d7Dd431ig3xMKdXazu0t0KW61Ytiv36qCe",
-	"SM7aOlNF5RpTKtU6nBJBYmUVoZiyVieiqyixpEfVRqs6NA8DiXEpqJoNtBZYol1KUP/6d2UB310Og5Uu",
-	"MWhPgUmfMgPVZxJsBA9GxnUH1/gYu3BNRqpUYVo9KO5ojB+dQd5q13eXQ5imXCJoSwlxRmgOVIJbKzJX",
-	"TY3RXembKxO0fYcNNM2Ncx15hgRsJ7yv7QdR9DZD0LGstrq2GAtEwZG+dHT3PDTaePrhDP4pXc/G3Op/",
-	"llesV13qf5Zwoy/fHIAi2URL7hCcokiIiRAzuCEFneDsBghLrtjNaalSLuh/zZYn8KNh4sbyqy275jME",
-	"4juR0LVkrtiyYEwV9ogkOWUHh2C6VBJinmNrAkBNuevOyxPTkbpiN/6e1EmjKXUDvWlKFDSZ1sm8PFh0",
-	"q+rGV7hoQhkJ2n4R2OdO4Ko8Pn4Z22aS+b3a6ZrfHF6xCzZhfMrqEYMRxSyRQAQCHTMuMLEtLkWVyfyL",
-	"8UCReGIOVJ9a0GjsBseHzw+PNVh5gYwUNDgJXh4eH77UaklUahSnOvejwylmWd/sfvR5OpGH1UjGGI3p",
-	"0ybCHN1ZogE+nchgacbjxfHx3iY8TFnPM+DxbvD+P3CJt/AzzmCAy1Mdr0mcYv81Z0rwrL3b6iSGXntE",
-	"ykx1EVNzVw+chIEs85yIWXASfChvMxprEEo7/2Gyv1kLuBJ6mBdqZtugPw1e/P172ywgY2kKB6VKg2u9",
-	"bn0OBstHY9dpqttCBZeeYzADHs2uVGDNKEr1I09mezsOXw9w3rbZOiaYPyAivL03D0KGVYuGsMRqImWT",
-	"w+Cep+08jam1tEz+p+v5dRMNr03gWm8IPb291u0DIKwa0JryMkusdQwNJHipjEmhbAxUtZChT9YLjTpq",
-	"9SqmQYQOgy9cJNqcJfv01TvUVWh3v25qKex4D0W08d3rB8REHfJ7cPCeIWjigI8MHuSSqTh3irWG6+C3",
-	"/pArkvVf89KS2oa7h+26unlv+7I14jTjlrMQGE6ttxDSi6Jwnf2w0DXpzcNYj5UxtEc2HTZz85sKhlMj",
-	"xEezEMRtt7WqH311rdC5jeyqAUDPSdpBwoc+yfa44nx12HOfZ2fnlTyHZ6lIHv7c7Ebu3KDHBUg+Un17",
-	"EEDVgV/huq3zW1T1Ef0BiH8ctGvz2wV0v1PSIenCtyza/xttbtPVFGWX1G3V5f/UyrlK2iOdvRX1lpYu",
-	"rQdb/RqzmH19QNk1dvFI8KK4t8wa3voOmc4L3DxRlbBtyAZstbw7AbBDLathno/AxSNHjU8KbIC2f3Vo",
-	"j9s8IV1wDYhH0gUrhsp73M5cKrBJKzI+5taU+c/93N7fKryXMS/aMfpicmCc8Vszgbw5bP9utbA0MGU0",
-	"4KXaiyCrIt6yDPU2ehNQqamWmbY29DIek+zAFqxM8aW6JaFn/i/NKC/JMqd0OfQsv/YdR+6mhNxNXvrP",
-	"4b0Ze3xyytcYLnpkzWuO9XgUcIBMfbsxHSBLgICZ3rXp9hFwZjtddp67VrTQ1Hp1fl3PbpaFTZSAjjQ4",
-	"+NR+7rQGAq5h1w0DN370FKGwNBn1yHDoDN9P4xiLb4nfl8FQNX36VXe1srRwyuQUhW0zSZIjTFM05oIL",
-	"YFxZd5wkQntnKsGUQDcCQiJL1uHB3H+ScGjOoz0t47BnTJjzpmPWLwtozpZU33e4opwdvWg/QcaEMg9y",
-	"RlxA6Ur0DjIoN2BFNj6F6gxx6++lHjjIrffx2mZ779vFf5nSOLWypwxsm9k2MdynSZtEVn8b5levQTXv",
-	"+OTUqz1B98jq1Z4T9CnYIniqJ1dMiFQNVhgHWX8AZcvoU0I1LGp1aejJHhRVh3ZlYfsjbgfCktqahy3y",
-	"shn0GK89O+NgGu2bIri6p+5H09DNX24RSo8FYaqa7OwuTCzi63oUoSPC3j8CW0OMfwwA/dBjOK3g9+24",
-	"OZOyNJ8ZVnhenEwDO60JSY2kYhJvREs1Quy11X+W2l1XqjV0PnMxHOGRVkeZrVVhe3KWeXXy6s9cn+s6",
-	"39c22FErx/xM1ma10h/zJyPcENcGnbGt706tsXNUb3HLgsXi88FtK78dDcqNhtqzzq5IbaDl5fHL1RpJ",
-	"9QIobjONBYCgRzLJgTMYEZqVAkPnB813yYtND5Zblzyu/8DC9rx988CDBqoiYowK+Kj1N0deQTXWJjWb",
-	"jRk3y5AdabKWmtq/oTESZJwjU8bBm4d+0In7P0yI/eHn12/8dsfrwC28Puh7D2M72nOAT8mp7s2h/uqG",
-	"V5bqKD0z4wh/s+Mstp4Gi0lEGAmeA3EzFqsmYl5f8pUO+2URVllCuCjekUbu1vZDTq3N6lpXl8r0JlxN",
-	"csqoVMJpmCvO2ok7zjI7SlctZCqv8+v5/wIAAP//",
+	"5Fx7b9vGlv8qB9wFImMp20m6/cPBoutms6lT9yaI7LpAbNBj8kiciJxhZ4ZWdAN994t5kCKpoR6O7Aa9",
+	"f8XhY+bMefzOk/oaxDwvOEOmZHDyNSiIIDkqFOZ/HzGhAmN1wfX/EpSxoIWinAUnwVWKAgGHOaEZZJRN",
+	"JWRIkleQl1LBHcLo7OJNdPnxHLiAnKg4hcuPZ9Hp+fn7q+j8bHQRAmay8RiVUEpMDoMwoHqDP0sU8yAM",
+	"GMkxOAmEoyVSPAgDGaeYE02Vmhf6tlSCskmwWCzCQKAsOJNozvBGCC70HzFnCpnSf5KiyGhM9EmOPkt9",
+	"nK+NFf9T4Dg4Cf7jaMmaI3tXHtnVzC5tdpwyQH0PKIO3/EKU+EzCmIucKH2iFEnimPrHcFQW5I5IHJ4W",
+	"dPg7CkktCe0VXxy/+GF4/Hx4/BxmKTJQKYLAP0uUCoicYqKXB5US1dhnDV80ze4Y+v5pklP2f5ihwo92",
+	"VSN/wQsUilreyZSXWRJJPlZRYh5trHzHeYaEBXpdd4nffcZYBYvQrn4pUfSuTYoiylGRhKiNXP+tem4R",
+	"BqRMPMcLgzvCoqQURDlmrjyAWlP770QxZ2Mqct8Jw4D6Ny2IlDMu1t+MUiJT/xMpZ9h/Zz1Jgmf+d0uJ",
+	"4gGs9YqxVOkvSDKVrgqwpa0eMqzdem7cLzW+q6Tadv8sqcAkOPlUP+jWapvcTQ+5I1SKson0EEwlucsw",
+	"knTCysLPVPyiUDBi9IQkCdVbkexDa53Vt1YI0QqFIiKl4mtlaMW88TFJ8ixCpqlPep7IZVQIfk8TFJsZ",
+	"W58y7DLFS7qPzs6WHRp9wnmTF2rez9cxyST6Xqvwu42Ot19jnmAIOUpJJri4hYG+AATsmQ9gRlUKfrCF",
+	"Jba+umbVUga/I7esnFQXaPJTvbrG4F8uLj6AVESV8gC4SlHMqMTDa62nbYXTr6xSfpGicxVmycGSlgMw",
+	"gN7aAgYZTkg8P9Dozhm+Hwcnn1aNqr5CmcIJimBxo7W5PpEf99z5vDcdY/335MR7fYZkGjUxcR3yXCGZ",
+	"fqie9aLPW2QoiMJzyqa9fmRX/9HvBhjOov67a6G+GZz47tsLXwP8QvJCw3aQkwmNddgUhB5j3cAKG94Y",
+	"W8oypxHrzq8dsVGSjguOtUpGhop+v8hV4b2rvRomkeJTZA9iyj0KOnZhWFRxaD1wNSlu0tehJuxEi6s7",
+	"rQKUtpezBJmiFqU6piyQKEwiYjTQxlvBiVY+HCpqnNMOAYc1uVVYqOD0mQSaAB8bMNDuHAb1X9TGfTbw",
+	"NqjgWd4eI9rVNuoXLYH1McuSJr6NMiKV8RwRZTuxZo2rCoOySHbmtYl5tqK6o1HNIxvBLNfqMrJBdthU",
+	"iBbFPs93xu7pmih7Xwjmw413V796Qu/MD9+xuPfjgPfqFOcRL8yCVGEu1wBfQIQgc/NSj7eZWqNbxeS+",
+	"CNd7/Yv36nwzrujtLXGh4Y7dYnnGGz9rR6u8neK8zZJ1UtXSWWFSlzS9oG//35YO2h921M7mxfFxuBIf",
+	"9Hnxzvb6odAu6SdimWb44zolSl9Y914VvQahd4vilGQZsp4IpP2IznZSnvQotTbUSBu1P3TeXwDRl84t",
+	"+s6/9ONtBrjYyx+a+Vb7iDG/X5Ns75Wju+DPR5TIkl66duelL5aqc5ctCBqhrJLPbjAUo5Rrwhn8UlCB",
+	"suuWKFM//hD47Kt6gTbXa9wXOBYo0zVbmjt1aISszLVJ3iERKBrm2HaDm3TZBYPfGKy3o7IG61pUt5jQ",
+	"YmH3+I72m36RvRcNxFtmQuuoroStQ9/15m0XNkFgvd2lY+Z+97LsNxsZtX0am90jyK0tee2AgBda7v3l",
+	"wVKl/ZmrObiN6nuCyD0fYLO1+o5YadCjVz4ZJlHJlD3xdhGzK+TYnEgiUzvF2+7tHaP0h2RRtu68r8zL",
+	"lXpTou1l51O3CsU70rRlSuVSDqcqW0WRddbqibepST12pFRGhHE2z3nZU+98cN63ocSyXTl8x+MIGxvN",
+	"dxd3f4X9oRnqg6ry7XQ1sEDgqKt0vWJe2EaX7rYt/epPYjs6cNMDbefUj9xJb1tie6WuopS1uZFd0jKk",
+	"j8hLc6y9t6EexTuvy6Da1aLfUEwwAcoUh5aIYYpzuJvrf14BAVZmGdyTrEQQmPN7lKamNMV5o3K0ZNia",
+	"4ihnMT5uQPC79ufzveYKG+uyG0Lv3s5df7ly5Vit0Lkv1euhnkjO2jZTJQFap1SqbTglgsTKGkIxY63u",
+	"S18hpmNH1UarNrQIA4lxKaiaj7QVWKJdBlL/9f8VAr67ughWOuOgPQUmQ8qMqj6TYBMGMDyuu9bGx9iF",
+	"azJSpQrT3kJxT2P86AB5q13fXV3ALOUSQSMlxBmhOVAJbq3IXDV1VXdlaK5M0fZaNtC0MM517BmMsN3/",
+	"ocYPouhdhqBjWY26tgANRMGRvnR0/zw01nj64Qz+V7o+lbk1/Cyv2aC6NPws4VZfvj0ARbKp5twhOEOR",
+	"EBMh5nBLCjrF+S0Qllyz29NSpVzQf5otT+Bnc4hbe16N7PqcIRCfRELXhrpmXcaYyvMRSXLKDg7BdOYk",
+	"xDzH1tSDmnE3kSBPTBfumt36+3AnjUbcLQxmKVHQPLRElsiDZYeubvaFy8ab4aDtkYF97gSuy+Pjl7Ft",
+	"oJm/V7t7i9vDa3bJpozPWD1WMaaYJRKIQKATxgUmtq2nqDKFhmIyUiSeGoFqqQWNZnZwfPj88FgrKy+Q",
+	"kYIGJ8HLw+PDl9osiUqN4VRyPzqcYZYNze5Hn2dTeViNoUzQQJ+GCCO6s0Qr+Gwqg85cy4vj471NtZhS",
+	"pmeo5d3o/T/gCu/gV5zDCLuTLK9JnOLwNWdK8Ky92+r0iV57TMpM9RFTn64esgkDWeY5EfPgJPhQ3mU0",
+	"1koo7cyLyf7mLcWVMMC8UHPb+v1l9OK/f7QNEjKRpk5RqjS40evWcjC6fDRx3bW6FVZw6RGDGWppduIC",
+	"C6Mo1c88me9NHL6+56KN2TomWDyiRnj7jR4NuajaUoQl1hIpmx4GD5S28zSm1tKC/E83i5umNrw2gWu9",
+	"IQz09tq2D4CwaihtxssssegYGpXgpTKQQtkEqGpphpasVzXqqNVrmEYjdBh86SLR5vzcp6/eQbZCu/t1",
+	"k1phz3sooo3v3jyiTtQhv0cP3jMETRzwsdEH2YGKc2dYa04d/DG84Ipkw9e8tKS21d1z7LqY+mB82Vrj",
+	"9MHtyUJgOLPeQkivFoXr8MOqrklvHgc9Vkbvnhg6bObmhwqGM8PEJ0MI4rbb2tSPvrr278JGdtXQo0eS",
+	"dnjysSXZHtFcrA647lN2dkbLIzxLRfL4crMbObnBgAuQfKyGVhBA1YHf4PrR+S2qWkR/gcY/jbZr+O1T",
+	"dL9T0iHp0rcsRx42Ym7T1RRlH9dt1eXfFOVcJe2JZG9ZvSXSpfUwr99ilvO+j8i7xi4eDl4WD+ZZw1vf",
+	"I9N5gZuhqhK2DdmArZb3JwB2kGc1zPMRuHzkqPEZhQ3Q9m8O7RGj78gWXAPiiWzBsqHyHndzlwpssoqM",
+	"T7iFMr/cz+39rcJ7GfOiHaMvBxUmGb8zU9ebw/YfVgtLI1NGA16qvTCyKuJ1eai30ZuASk21zLS1YZDx",
+	"mGQHtmBlii/VLQkD839pxpdJljmjy2Fgz2vfceRuSsjdtKlfDu/NqOd3Z3yNWaYntrzmFJHHAEfI1LeD",
+	"6QhZAgTMxLJNt4+AM9vpsjPstaGFptar8+t6XrUsbKIEdKyVg8/sJ15rVMA17PrVwE07fY+q0BnEemJ1",
+	"6A3fT+MYi2+J37vKUDV9hlV3tUJaOGVyhsK2mSTJEWYpGrjgAhhX1h0nidDemUowJdCNCiGRJev0wdz/",
+	"LtWhOf72fYHDnnXCyJtO2LAsoDlbUn3T4opydvSi/QSZEMo8mjPmAkpXoncqg3KDrsjG51+9IW79jdgj",
+	"B7n1Pl5stve+nf1XKY1Ty3vKwLaZbRPDfY61iWX193B+8xpV45XfnXm1J+ie2Lzac4I+A1sGT/XkigmR",
+	"qsEK4yDrj75sGX1GqFaL2lwadrIHQ9WhXVnY/ojbgbCkRvOwRV42hwHjtWdnHEyjfVMEV/fU/dp04cY9",
+	"twilJ4IwVQ2S9hcmlvF1PYrQE2HvXwNbQ4x/jQL6VY/hrFK/b9ebMylL82llpc9LyTR0pzUhqTWpmMYb",
+	"taWaWPZi9d+ldteXal04n7kcjvBwq6fM1qqwfXfIvDp59Xeuz/XJ97UNdtSKmJ/JGlYr+zE/k+GGuDbY",
+	"jG1991qNnaN6i1sWLJafTG5b+e1pUG4Eas86u2pqQ1teHr9crZFUL4DiNtNYKhAMSCY5cAZjQrNSYOj8",
+	"oPkWe7npQbd1yeP6RyW2P9s3DzxoRVVETFABH7d+Z+UVVGNtUh+zMeNmD2RHmixSU/u7IWNBJjkyZRy8",
+	"eegnnbj/jwmxP/z6+o0fd7wO3KrXB33vcbCjPQf4V0V19TchawK7V8BF6H6GBV2Zw1Wc1Yy3gjdTitYe",
+	"NC5FJxkKgVSTTd/uqn93YzGdCs3ATE/Cf9lBGVupg+WMI4wFz4G46Y1V8FnUl3xFyWFZhFX+ES7LgqSR",
+	"FbY9nAMMs7pGgU4DwATCSU4ZlUo423VlXzvLx1lmh/SqhUxNd3Gz+FcAAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
