@@ -39,7 +39,7 @@ func TestTriggersOnAuthUsers(t *testing.T) {
 	// database's message.
 	e.call(t, apitest.Scenario{Name: "trigger fails", Method: "POST", URL: "/auth/v1/signup",
 		Body:       `{"email":"reject@example.com","password":"` + password + `","data":{"full_name":"reject me"}}`,
-		WantStatus: 500, WantBody: []string{`"code":"unexpected_failure"`, "Database error saving new user"},
+		WantStatus: 500, WantBody: []string{`"code":"unexpected_failure"`, "Database error saving new user", `"error_id":"`},
 		WantNotBody: []string{"profile check failed"}})
 	var n int
 	_ = e.Pools.Owner.QueryRow(ctx, `SELECT count(*) FROM auth.users WHERE email = 'reject@example.com'`).Scan(&n)

@@ -31,6 +31,7 @@ type weakPasswordBody struct {
 type newErrorBody struct {
 	Code         string            `json:"code"`
 	Message      string            `json:"message"`
+	ErrorID      string            `json:"error_id,omitempty"`
 	WeakPassword *weakPasswordBody `json:"weak_password,omitempty"`
 }
 
@@ -93,16 +94,16 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		weak = &weakPasswordBody{Message: e.Message, Reasons: e.Reasons}
 	}
 	w.Header().Set("X-Sb-Error-Code", e.Code)
+	errorID := ""
+	if e.Status >= 500 {
+		errorID = requestlog.ID(r.Context())
+	}
 	if newFormat(r) {
 		w.Header().Set(APIVersionHeader, "2024-01-01")
-		httperr.WriteJSON(w, e.Status, newErrorBody{Code: e.Code, Message: e.Message, WeakPassword: weak})
+		httperr.WriteJSON(w, e.Status, newErrorBody{Code: e.Code, Message: e.Message, ErrorID: errorID, WeakPassword: weak})
 		return
 	}
-	b := legacyErrorBody{Code: e.Status, ErrorCode: e.Code, Msg: e.Message, WeakPassword: weak}
-	if e.Status >= 500 {
-		b.ErrorID = requestlog.ID(r.Context())
-	}
-	httperr.WriteJSON(w, e.Status, b)
+	httperr.WriteJSON(w, e.Status, legacyErrorBody{Code: e.Status, ErrorCode: e.Code, Msg: e.Message, ErrorID: errorID, WeakPassword: weak})
 }
 
 // WriteRequestError renders a request the generated code could not decode:
