@@ -102,14 +102,17 @@ func TestPasswordSignUpAndSignIn(t *testing.T) {
 
 	// The audit trail has the sign-in, the password change and the sign-out.
 	var actions []string
-	rows, err := e.Pools.Owner.Query(context.Background(), `SELECT payload->>'action' FROM auth.audit_log_entries`)
+	rows, err := e.Pools.Owner.Query(context.Background(), `SELECT payload->>'action', ip_address FROM auth.audit_log_entries`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for rows.Next() {
-		var a string
-		_ = rows.Scan(&a)
+		var a, ip string
+		_ = rows.Scan(&a, &ip)
 		actions = append(actions, a)
+		if ip != "192.0.2.1" { // httptest's client address
+			t.Errorf("audit %s: ip %q, want the peer address", a, ip)
+		}
 	}
 	got := strings.Join(actions, ",")
 	for _, want := range []string{"user_signedup", "login", "token_refreshed", "user_updated_password", "logout"} {

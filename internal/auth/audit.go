@@ -42,8 +42,16 @@ func (s *Service) audit(ctx context.Context, q *db.Queries, actorID uuid.UUID, a
 	if len(traits) > 0 {
 		payload["traits"] = traits
 	}
+	m := metaFrom(ctx)
+	ip := m.IP
+	if ip == "" {
+		ip = m.Peer
+	}
+	if len(ip) > 64 {
+		ip = ip[:64]
+	}
 	return q.InsertAuditLogEntry(ctx, db.InsertAuditLogEntryParams{
-		ID: uuid.New(), Payload: mustJSON(payload), IpAddress: metaFrom(ctx).IP,
+		ID: uuid.New(), Payload: mustJSON(payload), IpAddress: ip,
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,7 +36,6 @@ type Options struct {
 	Pool   *pgxpool.Pool
 	Keys   *jwt.Keys
 	Mailer Mailer
-	Log    *slog.Logger
 	// Version is reported by GET /auth/v1/health.
 	Version string
 }
@@ -51,7 +49,6 @@ type Service struct {
 	q         *db.Queries
 	keys      *jwt.Keys
 	mailer    Mailer
-	log       *slog.Logger
 	limits    *limits
 	version   string
 	// dummyHash is compared against when there is no user or no password, so
@@ -66,10 +63,6 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: hash: %w", err)
 	}
-	log := o.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
 	return &Service{
 		cfg:       c.Auth,
 		siteURL:   c.SiteURL,
@@ -78,7 +71,6 @@ func New(o Options) (*Service, error) {
 		q:         db.New(o.Pool),
 		keys:      o.Keys,
 		mailer:    o.Mailer,
-		log:       log,
 		limits:    newLimits(c.Auth),
 		version:   o.Version,
 		dummyHash: dummy,
@@ -88,7 +80,11 @@ func New(o Options) (*Service, error) {
 // Meta is what the auth service needs to know about the HTTP request.
 type Meta struct {
 	// IP is the client address from the trusted RATE_LIMIT_HEADER, or "".
-	IP        string
+	// Per-IP limits use only this.
+	IP string
+	// Peer is the address of the TCP peer (a proxy, when there is one),
+	// recorded in the audit log when IP is unknown.
+	Peer      string
 	UserAgent string
 	// Bearer reports whether the request sent Authorization (identity also
 	// accepts a token in apikey alone).

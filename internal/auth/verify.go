@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pgstack/pgstack/gen/db"
+	"github.com/pgstack/pgstack/internal/requestlog"
 )
 
 // Verification types of /verify.
@@ -254,7 +255,7 @@ func (s *Service) VerifyLink(ctx context.Context, token, typ, redirectTo string)
 	if err != nil {
 		e, ok := err.(*Error)
 		if !ok {
-			s.log.ErrorContext(ctx, "verify link", "error", err)
+			requestlog.Logger(ctx).ErrorContext(ctx, "verify link failed", "error", err)
 			e = newError(http.StatusInternalServerError, CodeUnexpectedFailure, "Unexpected failure")
 		}
 		kind := "access_denied"

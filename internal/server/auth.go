@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 
@@ -19,7 +20,7 @@ import (
 // these routes, token failures included, is written in GoTrue's format.
 func mountAuth(r chi.Router, d Deps) error {
 	svc, err := auth.New(auth.Options{
-		Config: d.Config, Pool: d.DB.Owner, Keys: d.Keys, Mailer: authMailer(d), Log: d.Log, Version: d.Version,
+		Config: d.Config, Pool: d.DB.Owner, Keys: d.Keys, Mailer: authMailer(d), Version: d.Version,
 	})
 	if err != nil {
 		return err
@@ -33,6 +34,9 @@ func mountAuth(r chi.Router, d Deps) error {
 		g.Use(func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				m := auth.Meta{UserAgent: r.UserAgent(), Bearer: r.Header.Get("Authorization") != ""}
+				if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+					m.Peer = host
+				}
 				if header != "" {
 					m.IP, _, _ = strings.Cut(r.Header.Get(header), ",")
 					m.IP = strings.TrimSpace(m.IP)
