@@ -114,10 +114,14 @@ func (s *Service) UpdateUser(ctx context.Context, id identity.Identity, p Update
 		if c.user.IsAnonymous && str(c.user.Email) == "" && (p.Email == nil || *p.Email == "") {
 			return nil, unprocessable(CodeValidationFailed, "Updating password of an anonymous user without an email or phone is not allowed")
 		}
-		if s.comparePassword(c.user.EncryptedPassword, *p.Password) {
+		same, err := s.comparePassword(ctx, c.user.EncryptedPassword, *p.Password)
+		if err != nil {
+			return nil, err
+		}
+		if same {
 			return nil, unprocessable(CodeSamePassword, "New password should be different from the old password.")
 		}
-		if newHash, err = s.hashPassword(*p.Password); err != nil {
+		if newHash, err = s.hashPassword(ctx, *p.Password); err != nil {
 			return nil, err
 		}
 	}

@@ -58,7 +58,7 @@ func checkRole(role string) error {
 	return nil
 }
 
-func (s *Service) adminPasswordHash(p AdminUserParams) (string, error) {
+func (s *Service) adminPasswordHash(ctx context.Context, p AdminUserParams) (string, error) {
 	switch {
 	case p.Password != nil && p.PasswordHash != nil:
 		return "", badRequest(CodeValidationFailed, "Only a password or a password hash should be provided")
@@ -72,7 +72,7 @@ func (s *Service) adminPasswordHash(p AdminUserParams) (string, error) {
 		if err := s.checkPassword(*p.Password); err != nil {
 			return "", err
 		}
-		return s.hashPassword(*p.Password)
+		return s.hashPassword(ctx, *p.Password)
 	}
 	return "", nil
 }
@@ -102,7 +102,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, id identity.Identity, p A
 	if err != nil {
 		return nil, err
 	}
-	hash, err := s.adminPasswordHash(p)
+	hash, err := s.adminPasswordHash(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +236,7 @@ func (s *Service) AdminUpdateUser(ctx context.Context, id identity.Identity, use
 	if err != nil {
 		return nil, err
 	}
-	hash, err := s.adminPasswordHash(p)
+	hash, err := s.adminPasswordHash(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +379,7 @@ func (s *Service) AdminGenerateLink(ctx context.Context, id identity.Identity, p
 		if err := s.checkPassword(p.Password); err != nil {
 			return nil, err
 		}
-		if hash, err = s.hashPassword(p.Password); err != nil {
+		if hash, err = s.hashPassword(ctx, p.Password); err != nil {
 			return nil, err
 		}
 	}

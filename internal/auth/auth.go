@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,6 +52,7 @@ type Service struct {
 	mailer    Mailer
 	limits    *limits
 	version   string
+	hashSlots chan struct{}
 	// dummyHash is compared against when there is no user or no password, so
 	// a sign-in takes as long for an unknown e-mail as for a known one.
 	dummyHash []byte
@@ -74,6 +76,7 @@ func New(o Options) (*Service, error) {
 		limits:    newLimits(c.Auth),
 		version:   o.Version,
 		dummyHash: dummy,
+		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}, nil
 }
 

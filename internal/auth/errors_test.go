@@ -32,3 +32,25 @@ func TestTransientErrorsAreRetryable(t *testing.T) {
 		}
 	}
 }
+
+// Hashing waits for a free slot, and gives up when the request does.
+func TestHashSlotsBoundConcurrentBcrypt(t *testing.T) {
+	s := &Service{hashSlots: make(chan struct{}, 1)}
+	s.cfg.BcryptCost = 4
+	release, err := s.hashSlot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.hashPassword(ctx, "password"); !errors.Is(err, context.Canceled) {
+		t.Errorf("hash with every slot taken and the request gone: %v, want context.Canceled", err)
+	}
+	if got := fromError(context.Canceled).Status; got != http.StatusServiceUnavailable {
+		t.Errorf("cancelled request: status %d, want 503", got)
+	}
+	release()
+	if _, err := s.hashPassword(context.Background(), "password"); err != nil {
+		t.Errorf("hash with a free slot: %v", err)
+	}
+}

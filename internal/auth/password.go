@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -28,7 +29,24 @@ func (s *Service) checkPassword(pw string) error {
 	return nil
 }
 
-func (s *Service) hashPassword(pw string) (string, error) {
+// hashSlot waits for one of the bcrypt slots. There is one per CPU: a burst
+// of sign-ins queues here instead of time-slicing every core between
+// hundreds of hashes, so refreshes and other requests still get CPU.
+func (s *Service) hashSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case s.hashSlots <- struct{}{}:
+		return func() { <-s.hashSlots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Service) hashPassword(ctx context.Context, pw string) (string, error) {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
 	h, err := bcrypt.GenerateFromPassword([]byte(pw), s.cfg.BcryptCost)
 	if err != nil {
 		return "", err
@@ -38,12 +56,17 @@ func (s *Service) hashPassword(pw string) (string, error) {
 
 // comparePassword checks pw against hash; with no hash it compares against a
 // dummy of the same cost, so both paths take the same time.
-func (s *Service) comparePassword(hash *string, pw string) bool {
+func (s *Service) comparePassword(ctx context.Context, hash *string, pw string) (bool, error) {
+	release, err := s.hashSlot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
 	if hash == nil || *hash == "" || !strings.HasPrefix(*hash, "$2") {
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(pw))
-		return false
+		return false, nil
 	}
-	return bcrypt.CompareHashAndPassword([]byte(*hash), []byte(pw)) == nil
+	return bcrypt.CompareHashAndPassword([]byte(*hash), []byte(pw)) == nil, nil
 }
 
 // normalizeEmail validates an e-mail address and lower-cases it.

@@ -60,7 +60,7 @@ func (s *Service) Signup(ctx context.Context, p SignupParams) (SignupResult, err
 		return SignupResult{}, err
 	}
 	// Hash before the transaction: bcrypt must not hold a connection.
-	hash, err := s.hashPassword(p.Password)
+	hash, err := s.hashPassword(ctx, p.Password)
 	if err != nil {
 		return SignupResult{}, err
 	}

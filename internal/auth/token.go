@@ -68,7 +68,11 @@ func (s *Service) passwordGrant(ctx context.Context, p TokenParams) (*Session, e
 	if found {
 		hash = u.EncryptedPassword
 	}
-	if !s.comparePassword(hash, p.Password) || !found {
+	ok, err := s.comparePassword(ctx, hash, p.Password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !found {
 		return nil, errInvalidCredentials()
 	}
 	if banned(u, time.Now()) {
