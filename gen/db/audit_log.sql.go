@@ -9,7 +9,6 @@ import (
 	"context"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const insertAuditLogEntry = `-- name: InsertAuditLogEntry :exec
@@ -26,41 +25,4 @@ type InsertAuditLogEntryParams struct {
 func (q *Queries) InsertAuditLogEntry(ctx context.Context, arg InsertAuditLogEntryParams) error {
 	_, err := q.db.Exec(ctx, insertAuditLogEntry, arg.ID, arg.Payload, arg.IpAddress)
 	return err
-}
-
-const listAuditLogEntries = `-- name: ListAuditLogEntries :many
-SELECT id, payload, created_at, ip_address FROM auth.audit_log_entries
-ORDER BY created_at DESC LIMIT $1
-`
-
-type ListAuditLogEntriesRow struct {
-	ID        uuid.UUID
-	Payload   []byte
-	CreatedAt pgtype.Timestamptz
-	IpAddress string
-}
-
-func (q *Queries) ListAuditLogEntries(ctx context.Context, lim int32) ([]ListAuditLogEntriesRow, error) {
-	rows, err := q.db.Query(ctx, listAuditLogEntries, lim)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListAuditLogEntriesRow{}
-	for rows.Next() {
-		var i ListAuditLogEntriesRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Payload,
-			&i.CreatedAt,
-			&i.IpAddress,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }

@@ -41,7 +41,6 @@ type Querier interface {
 	InsertUser(ctx context.Context, arg InsertUserParams) (AuthUser, error)
 	IssueFlowAuthCode(ctx context.Context, id uuid.UUID) error
 	ListAMRClaims(ctx context.Context, sessionID uuid.UUID) ([]ListAMRClaimsRow, error)
-	ListAuditLogEntries(ctx context.Context, lim int32) ([]ListAuditLogEntriesRow, error)
 	// The extensions among names this server can install, and the installed version if any.
 	ListAvailableExtensions(ctx context.Context, names []string) ([]ListAvailableExtensionsRow, error)
 	ListUserIdentities(ctx context.Context, userID uuid.UUID) ([]AuthIdentity, error)

@@ -420,7 +420,7 @@ func (s *Service) AdminGenerateLink(ctx context.Context, id identity.Identity, p
 		if err != nil {
 			return err
 		}
-		if err := s.audit(ctx, q, u.ID, email, actionLinkGeneratedByAdmn, map[string]any{"type": kind}); err != nil {
+		if err := s.audit(ctx, q, u.ID, email, actionGenerateLink, map[string]any{"type": kind}); err != nil {
 			return err
 		}
 		user, err := s.withIdentities(ctx, q, u)

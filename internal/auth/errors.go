@@ -22,7 +22,6 @@ const (
 	CodeWeakPassword              = "weak_password"
 	CodeSamePassword              = "same_password"
 	CodeSignupDisabled            = "signup_disabled"
-	CodeEmailProviderDisabled     = "email_provider_disabled"
 	CodePhoneProviderDisabled     = "phone_provider_disabled"
 	CodeAnonymousProviderDisabled = "anonymous_provider_disabled"
 	CodeOTPDisabled               = "otp_disabled"

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"net/mail"
 	"regexp"
@@ -124,5 +123,3 @@ func verifyPKCE(method, challenge, verifier string) error {
 	}
 	return nil
 }
-
-var errNoPassword = errors.New("no password")

@@ -31,7 +31,6 @@ const (
 	amrInvite      = "invite"
 	amrEmailChange = "email_change"
 	amrAnonymous   = "anonymous"
-	amrSignup      = "email/signup"
 )
 
 // newRefreshToken returns a random refresh token (26 base32 characters,
