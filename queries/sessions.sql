@@ -36,4 +36,4 @@ WHERE session_id = $1 ORDER BY updated_at DESC;
 
 -- name: SetLockTimeout :exec
 -- Bounds the wait for a session another request holds (refresh).
-SELECT set_config('lock_timeout', '5s', true);
+SELECT set_config('lock_timeout', @timeout::text, true);

@@ -53,7 +53,7 @@ type Querier interface {
 	SetIdentityData(ctx context.Context, arg SetIdentityDataParams) error
 	SetLastSignIn(ctx context.Context, id uuid.UUID) error
 	// Bounds the wait for a session another request holds (refresh).
-	SetLockTimeout(ctx context.Context) error
+	SetLockTimeout(ctx context.Context, timeout string) error
 	TouchIdentity(ctx context.Context, arg TouchIdentityParams) error
 	TouchSession(ctx context.Context, arg TouchSessionParams) error
 	// Writes back every column the auth service changes; the caller loaded the

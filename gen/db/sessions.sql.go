@@ -161,12 +161,12 @@ func (q *Queries) LockSessionOfRefreshToken(ctx context.Context, token string) (
 }
 
 const setLockTimeout = `-- name: SetLockTimeout :exec
-SELECT set_config('lock_timeout', '5s', true)
+SELECT set_config('lock_timeout', $1::text, true)
 `
 
 // Bounds the wait for a session another request holds (refresh).
-func (q *Queries) SetLockTimeout(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, setLockTimeout)
+func (q *Queries) SetLockTimeout(ctx context.Context, timeout string) error {
+	_, err := q.db.Exec(ctx, setLockTimeout, timeout)
 	return err
 }
 

@@ -53,6 +53,8 @@ type Service struct {
 	limits    *limits
 	version   string
 	hashSlots chan struct{}
+	// lockTimeout bounds one wait for a session a concurrent refresh holds.
+	lockTimeout time.Duration
 	// dummyHash is compared against when there is no user or no password, so
 	// a sign-in takes as long for an unknown e-mail as for a known one.
 	dummyHash []byte
@@ -66,17 +68,18 @@ func New(o Options) (*Service, error) {
 		return nil, fmt.Errorf("auth: hash: %w", err)
 	}
 	return &Service{
-		cfg:       c.Auth,
-		siteURL:   c.SiteURL,
-		jwtExpiry: c.JWTExpiry,
-		pool:      o.Pool,
-		q:         db.New(o.Pool),
-		keys:      o.Keys,
-		mailer:    o.Mailer,
-		limits:    newLimits(c.Auth),
-		version:   o.Version,
-		dummyHash: dummy,
-		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		cfg:         c.Auth,
+		siteURL:     c.SiteURL,
+		jwtExpiry:   c.JWTExpiry,
+		pool:        o.Pool,
+		q:           db.New(o.Pool),
+		keys:        o.Keys,
+		mailer:      o.Mailer,
+		limits:      newLimits(c.Auth),
+		version:     o.Version,
+		dummyHash:   dummy,
+		hashSlots:   make(chan struct{}, runtime.GOMAXPROCS(0)),
+		lockTimeout: 5 * time.Second,
 	}, nil
 }
 

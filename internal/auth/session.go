@@ -4,9 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgstack/pgstack/gen/db"
 )
@@ -136,14 +140,44 @@ func (s *Service) Refresh(ctx context.Context, token string) (*Session, error) {
 	if len(token) < 12 || len(token) > 255 {
 		return nil, badRequest(CodeValidationFailed, "Refresh token is not valid")
 	}
+	// A refresh that waited too long for the session's lock is tried again
+	// (bounded), then answered with 503, which clients retry.
 	var (
 		out    *Session
 		reused bool
+		err    error
 	)
-	err := s.inTx(ctx, func(q *db.Queries) error {
+	for attempt := 0; attempt < refreshAttempts; attempt++ {
+		out, reused, err = s.refreshOnce(ctx, token)
+		if !lockTimedOut(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, transient(err)
+	}
+	if reused {
+		return nil, badRequest(CodeRefreshTokenAlreadyUsed, "Invalid Refresh Token: Already Used")
+	}
+	return out, nil
+}
+
+// refreshAttempts bounds the retries of a refresh whose session stays locked.
+const refreshAttempts = 3
+
+func lockTimedOut(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
+}
+
+// refreshOnce runs one refresh transaction. reused reports a real reuse,
+// whose revocation has been committed.
+func (s *Service) refreshOnce(ctx context.Context, token string) (out *Session, reused bool, err error) {
+	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		q := s.q.WithTx(tx)
 		// Bounded wait for a concurrent refresh of the same session; past it
 		// the client gets a 503 and retries.
-		if err := q.SetLockTimeout(ctx); err != nil {
+		if err := q.SetLockTimeout(ctx, strconv.FormatInt(s.lockTimeout.Milliseconds(), 10)); err != nil {
 			return err
 		}
 		// A token whose session is gone went with it (cascade), so no row
@@ -214,11 +248,8 @@ func (s *Service) Refresh(ctx context.Context, token string) (*Session, error) {
 		out, err = s.tokenResponse(ctx, q, u, sess.ID, issued)
 		return err
 	})
-	if err != nil {
-		return nil, err
+	if lockTimedOut(err) {
+		return nil, false, err
 	}
-	if reused {
-		return nil, badRequest(CodeRefreshTokenAlreadyUsed, "Invalid Refresh Token: Already Used")
-	}
-	return out, nil
+	return out, reused, transient(err)
 }
