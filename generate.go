@@ -6,4 +6,5 @@ package pgstack
 
 //go:generate go tool oapi-codegen -config oapi-config.yaml -package admin -o gen/api/admin/admin.gen.go openapi/admin.yaml
 //go:generate go tool oapi-codegen -config oapi-config.yaml -package functions -o gen/api/functions/functions.gen.go openapi/functions.yaml
+//go:generate go tool oapi-codegen -config oapi-config.yaml -package auth -o gen/api/auth/auth.gen.go openapi/auth.yaml
 //go:generate go tool sqlc generate -f sqlc.yaml

@@ -5,8 +5,63 @@
 package db
 
 import (
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 )
+
+// Auth: Stores identities associated to a user.
+type AuthIdentity struct {
+	ProviderID   string
+	UserID       uuid.UUID
+	IdentityData []byte
+	Provider     string
+	LastSignInAt pgtype.Timestamptz
+	CreatedAt    pgtype.Timestamptz
+	UpdatedAt    pgtype.Timestamptz
+	// Auth: Email is a generated column that references the optional email property in the identity_data
+	Email *string
+	ID    uuid.UUID
+}
+
+// Auth: Stores user login data within a secure schema.
+type AuthUser struct {
+	InstanceID               *uuid.UUID
+	ID                       uuid.UUID
+	Aud                      *string
+	Role                     *string
+	Email                    *string
+	EncryptedPassword        *string
+	EmailConfirmedAt         pgtype.Timestamptz
+	InvitedAt                pgtype.Timestamptz
+	ConfirmationToken        *string
+	ConfirmationSentAt       pgtype.Timestamptz
+	RecoveryToken            *string
+	RecoverySentAt           pgtype.Timestamptz
+	EmailChangeTokenNew      *string
+	EmailChange              *string
+	EmailChangeSentAt        pgtype.Timestamptz
+	LastSignInAt             pgtype.Timestamptz
+	RawAppMetaData           []byte
+	RawUserMetaData          []byte
+	IsSuperAdmin             *bool
+	CreatedAt                pgtype.Timestamptz
+	UpdatedAt                pgtype.Timestamptz
+	Phone                    *string
+	PhoneConfirmedAt         pgtype.Timestamptz
+	PhoneChange              *string
+	PhoneChangeToken         *string
+	PhoneChangeSentAt        pgtype.Timestamptz
+	ConfirmedAt              pgtype.Timestamptz
+	EmailChangeTokenCurrent  *string
+	EmailChangeConfirmStatus *int16
+	BannedUntil              pgtype.Timestamptz
+	ReauthenticationToken    *string
+	ReauthenticationSentAt   pgtype.Timestamptz
+	// Auth: Set this column to true when the account comes from SSO. These accounts can have duplicate emails.
+	IsSsoUser   bool
+	DeletedAt   pgtype.Timestamptz
+	IsAnonymous bool
+}
 
 // Edge functions served under /functions/v1/<name>.
 type PgstackEdgeFunction struct {

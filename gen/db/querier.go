@@ -6,20 +6,69 @@ package db
 
 import (
 	"context"
+
+	"github.com/google/uuid"
 )
 
 type Querier interface {
+	CountUsers(ctx context.Context, aud string) (int64, error)
 	DeleteEdgeFunction(ctx context.Context, name string) (DeleteEdgeFunctionRow, error)
+	DeleteFlowState(ctx context.Context, id uuid.UUID) (int64, error)
+	DeleteOneTimeToken(ctx context.Context, arg DeleteOneTimeTokenParams) error
+	DeleteOtherSessions(ctx context.Context, arg DeleteOtherSessionsParams) (int64, error)
+	DeleteSession(ctx context.Context, id uuid.UUID) (int64, error)
+	DeleteUser(ctx context.Context, id uuid.UUID) (int64, error)
+	DeleteUserOneTimeTokens(ctx context.Context, userID uuid.UUID) error
+	DeleteUserSessions(ctx context.Context, userID uuid.UUID) (int64, error)
+	FindOneTimeToken(ctx context.Context, arg FindOneTimeTokenParams) (FindOneTimeTokenRow, error)
+	// The newest unrevoked token of a session: the one a client should hold.
+	GetActiveRefreshToken(ctx context.Context, sessionID *uuid.UUID) (GetActiveRefreshTokenRow, error)
 	GetEdgeFunction(ctx context.Context, name string) (PgstackEdgeFunction, error)
+	GetFlowStateByAuthCode(ctx context.Context, authCode string) (GetFlowStateByAuthCodeRow, error)
+	// The newest pending flow of a user for an authentication method.
+	GetLatestFlowState(ctx context.Context, arg GetLatestFlowStateParams) (GetLatestFlowStateRow, error)
+	GetRefreshToken(ctx context.Context, token *string) (GetRefreshTokenRow, error)
 	GetServerVersion(ctx context.Context) (string, error)
+	GetSession(ctx context.Context, id uuid.UUID) (GetSessionRow, error)
+	// Non-SSO users by e-mail address (stored lower-cased) within an audience.
+	GetUserByEmail(ctx context.Context, arg GetUserByEmailParams) (AuthUser, error)
+	GetUserByID(ctx context.Context, id uuid.UUID) (AuthUser, error)
+	GetUserOneTimeToken(ctx context.Context, arg GetUserOneTimeTokenParams) (GetUserOneTimeTokenRow, error)
 	// The body of pgstack.fn_<name> as the server stores it, to redeploy only on change.
 	InDatabaseFunctionSource(ctx context.Context, proname string) (InDatabaseFunctionSourceRow, error)
+	InsertAMRClaim(ctx context.Context, arg InsertAMRClaimParams) error
+	InsertAuditLogEntry(ctx context.Context, arg InsertAuditLogEntryParams) error
 	InsertEdgeFunctionLogs(ctx context.Context, arg []InsertEdgeFunctionLogsParams) (int64, error)
+	InsertFlowState(ctx context.Context, arg InsertFlowStateParams) error
+	InsertIdentity(ctx context.Context, arg InsertIdentityParams) (AuthIdentity, error)
+	InsertRefreshToken(ctx context.Context, arg InsertRefreshTokenParams) (InsertRefreshTokenRow, error)
+	InsertSession(ctx context.Context, arg InsertSessionParams) error
+	InsertUser(ctx context.Context, arg InsertUserParams) (AuthUser, error)
+	IssueFlowAuthCode(ctx context.Context, id uuid.UUID) error
+	ListAMRClaims(ctx context.Context, sessionID uuid.UUID) ([]ListAMRClaimsRow, error)
 	// The extensions among names this server can install, and the installed version if any.
 	ListAvailableExtensions(ctx context.Context, names []string) ([]ListAvailableExtensionsRow, error)
 	ListEdgeFunctionLogs(ctx context.Context, arg ListEdgeFunctionLogsParams) ([]PgstackEdgeFunctionLog, error)
 	ListEdgeFunctions(ctx context.Context) ([]PgstackEdgeFunction, error)
+	ListUserIdentities(ctx context.Context, userID uuid.UUID) ([]AuthIdentity, error)
+	ListUsers(ctx context.Context, arg ListUsersParams) ([]AuthUser, error)
+	// Locks the session a refresh token belongs to: refreshes of one session
+	// run one at a time.
+	LockSessionOfRefreshToken(ctx context.Context, token string) (LockSessionOfRefreshTokenRow, error)
+	// Revokes a token and inserts its child in one statement.
+	RotateRefreshToken(ctx context.Context, arg RotateRefreshTokenParams) error
+	SetIdentityData(ctx context.Context, arg SetIdentityDataParams) error
+	SetLastSignIn(ctx context.Context, id uuid.UUID) error
+	// Bounds the wait for a session another request holds (refresh).
+	SetLockTimeout(ctx context.Context, timeout string) error
+	TouchIdentity(ctx context.Context, arg TouchIdentityParams) error
+	TouchSession(ctx context.Context, arg TouchSessionParams) error
+	// Writes back every column the auth service changes; the caller loaded the
+	// row, changed it and passes all of it.
+	UpdateUser(ctx context.Context, arg UpdateUserParams) (AuthUser, error)
 	UpsertEdgeFunction(ctx context.Context, arg UpsertEdgeFunctionParams) (PgstackEdgeFunction, error)
+	UpsertOneTimeToken(ctx context.Context, arg UpsertOneTimeTokenParams) error
+	UserEmailTaken(ctx context.Context, arg UserEmailTakenParams) (bool, error)
 }
 
 var _ Querier = (*Queries)(nil)

@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/pgstack/pgstack/gen/api/admin"
+	"github.com/pgstack/pgstack/gen/api/auth"
 	"github.com/pgstack/pgstack/gen/api/functions"
 	"github.com/pgstack/pgstack/internal/config"
 	"github.com/pgstack/pgstack/internal/database"
@@ -28,7 +29,7 @@ import (
 )
 
 // Specs lists the generated specs whose responses are validated.
-var Specs = []func() (*openapi3.T, error){admin.GetSwagger, functions.GetSwagger}
+var Specs = []func() (*openapi3.T, error){admin.GetSwagger, auth.GetSwagger, functions.GetSwagger}
 
 // Env is an assembled server over a fresh test database.
 type Env struct {
@@ -61,7 +62,10 @@ func New(t testing.TB, configure ...func(*config.Config)) *Env {
 		t.Fatal(err)
 	}
 	pools := tdb.Open(t)
-	keys := jwt.New(cfg.JWTSecret, nil)
+	keys, err := server.NewKeys(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv, err := server.New(server.Deps{
 		Config: cfg, DB: pools, Keys: keys, Version: "test",
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pgstack/pgstack/internal/jwt"
 )
 
 // Mode says how the binary was started; a few defaults differ between the
@@ -51,6 +53,48 @@ type Config struct {
 	ServiceRoleKey    string
 
 	LogLevel string
+
+	Auth Auth
+}
+
+// Auth is the configuration of /auth/v1.
+type Auth struct {
+	// JWTSigningKey is a PEM private key (EC P-256 or RSA) that signs access
+	// tokens with ES256/RS256; empty: HS256 with JWTSecret.
+	JWTSigningKey string
+	// ExternalURL is the public base URL of this server, used in e-mail links.
+	ExternalURL  string
+	URIAllowList []string
+
+	MailerAutoconfirm bool
+	MailerOTPExpiry   time.Duration
+	// SecureEmailChange confirms an e-mail change at both addresses.
+	SecureEmailChange bool
+	DisableSignup     bool
+	AnonymousUsers    bool
+
+	PasswordMinLength int
+	BcryptCost        int
+
+	RefreshTokenReuseInterval time.Duration
+
+	SMTPHost         string
+	SMTPPort         int
+	SMTPUser         string
+	SMTPPass         string
+	SMTPAdminEmail   string
+	SMTPSenderName   string
+	SMTPMaxFrequency time.Duration
+
+	// RateLimitHeader names the header a trusted proxy sets to the client IP;
+	// per-IP limits apply only when it is set.
+	RateLimitHeader         string
+	RateLimitTokenRefresh   int // per 5 minutes and IP
+	RateLimitOTP            int // per 5 minutes and IP
+	RateLimitVerify         int // per 5 minutes and IP
+	RateLimitAnonymousUsers int // per hour and IP
+	RateLimitEmailSent      int // per hour, whole server
+	RateLimitPerEmail       int // per 5 minutes and e-mail address
 }
 
 // Var documents one environment variable. Vars is the single list behind
@@ -79,6 +123,31 @@ var Vars = []Var{
 	{"SITE_URL", "http://localhost:3000", "URL of the application, used in e-mail links and redirects."},
 	{"SERVICE_ROLE_KEY", "", "Service-role key the CLI uses to call the admin API."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
+	{"API_EXTERNAL_URL", "http://LISTEN_ADDR", "Public base URL of this server, used in the links of auth e-mails."},
+	{"URI_ALLOW_LIST", "", "Comma-separated URLs (or prefixes ending in *) that auth redirect_to may point to, besides SITE_URL."},
+	{"JWT_SIGNING_KEY", "", "PEM private key (EC P-256 or RSA) to sign access tokens with ES256/RS256, published at /auth/v1/.well-known/jwks.json. Unset: HS256 with JWT_SECRET."},
+	{"MAILER_AUTOCONFIRM", "false (true under start)", "Confirm e-mail addresses at sign-up without sending a confirmation mail."},
+	{"MAILER_OTP_EXP", "86400", "Lifetime of e-mailed links and one-time codes, in seconds."},
+	{"MAILER_SECURE_EMAIL_CHANGE_ENABLED", "true", "Confirm an e-mail change at the old address as well as the new one."},
+	{"DISABLE_SIGNUP", "false", "Refuse new sign-ups (admins can still create users)."},
+	{"ENABLE_ANONYMOUS_USERS", "false (true under start)", "Allow anonymous sign-ins."},
+	{"PASSWORD_MIN_LENGTH", "6", "Shortest accepted password (at least 6)."},
+	{"PASSWORD_HASH_COST", "10", "bcrypt cost of new password hashes (4-16)."},
+	{"REFRESH_TOKEN_REUSE_INTERVAL", "10", "Seconds during which a used refresh token may be used again (concurrent clients) before reuse revokes the session."},
+	{"SMTP_HOST", "", "SMTP server for auth e-mails. Unset: links are written to the log (start) or mail is not sent (serve)."},
+	{"SMTP_PORT", "587", "SMTP port (465: implicit TLS; otherwise STARTTLS when offered)."},
+	{"SMTP_USER", "", "SMTP user name."},
+	{"SMTP_PASS", "", "SMTP password."},
+	{"SMTP_ADMIN_EMAIL", "", "Sender address of auth e-mails (required with SMTP_HOST)."},
+	{"SMTP_SENDER_NAME", "", "Sender name of auth e-mails."},
+	{"SMTP_MAX_FREQUENCY", "60", "Seconds between two e-mails of one kind to one user."},
+	{"RATE_LIMIT_HEADER", "", "Header a trusted proxy sets to the client IP (e.g. X-Real-IP). Per-IP rate limits apply only when set."},
+	{"RATE_LIMIT_TOKEN_REFRESH", "150", "Sign-ins and refreshes per 5 minutes and IP."},
+	{"RATE_LIMIT_OTP", "30", "Sign-ups, OTP, recovery and user updates per 5 minutes and IP."},
+	{"RATE_LIMIT_VERIFY", "30", "Verifications per 5 minutes and IP."},
+	{"RATE_LIMIT_ANONYMOUS_USERS", "30", "Anonymous sign-ins per hour and IP."},
+	{"RATE_LIMIT_EMAIL_SENT", "30", "Auth e-mails per hour, for the whole server."},
+	{"RATE_LIMIT_PER_EMAIL", "30", "Sign-in attempts and e-mail requests per 5 minutes and e-mail address."},
 }
 
 // Load reads the configuration from getenv (os.LookupEnv in main) and applies
@@ -98,6 +167,23 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 		SiteURL:            "http://localhost:3000",
 		FunctionTimeout:    5 * time.Second,
 		LogLevel:           "info",
+		Auth: Auth{
+			MailerAutoconfirm:         mode == ModeStart,
+			AnonymousUsers:            mode == ModeStart,
+			MailerOTPExpiry:           24 * time.Hour,
+			SecureEmailChange:         true,
+			PasswordMinLength:         6,
+			BcryptCost:                10,
+			RefreshTokenReuseInterval: 10 * time.Second,
+			SMTPPort:                  587,
+			SMTPMaxFrequency:          time.Minute,
+			RateLimitTokenRefresh:     150,
+			RateLimitOTP:              30,
+			RateLimitVerify:           30,
+			RateLimitAnonymousUsers:   30,
+			RateLimitEmailSent:        30,
+			RateLimitPerEmail:         30,
+		},
 	}
 	get := func(name string) (string, bool) {
 		v, ok := getenv(name)
@@ -167,13 +253,60 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 			c.FunctionTimeout = d
 		}
 	}
-	if v, ok := get("ENABLE_SQL_ENDPOINT"); ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("ENABLE_SQL_ENDPOINT: want true or false, got %q", v))
-		} else {
-			c.EnableSQLEndpoint = b
+	boolean := func(name string, dst *bool) {
+		if v, ok := get(name); ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: want true or false, got %q", name, v))
+				return
+			}
+			*dst = b
 		}
+	}
+	boolean("ENABLE_SQL_ENDPOINT", &c.EnableSQLEndpoint)
+	number := func(name string, dst *int, min, max int64) {
+		n := int64(*dst)
+		integer(name, &n, min)
+		if n > max {
+			errs = append(errs, fmt.Errorf("%s: want an integer <= %d, got %d", name, max, n))
+			return
+		}
+		*dst = int(n)
+	}
+	seconds := func(name string, dst *time.Duration, min int64) {
+		n := int64(*dst / time.Second)
+		integer(name, &n, min)
+		*dst = time.Duration(n) * time.Second
+	}
+
+	a := &c.Auth
+	str("JWT_SIGNING_KEY", &a.JWTSigningKey)
+	str("API_EXTERNAL_URL", &a.ExternalURL)
+	list("URI_ALLOW_LIST", &a.URIAllowList)
+	boolean("MAILER_AUTOCONFIRM", &a.MailerAutoconfirm)
+	seconds("MAILER_OTP_EXP", &a.MailerOTPExpiry, 60)
+	boolean("MAILER_SECURE_EMAIL_CHANGE_ENABLED", &a.SecureEmailChange)
+	boolean("DISABLE_SIGNUP", &a.DisableSignup)
+	boolean("ENABLE_ANONYMOUS_USERS", &a.AnonymousUsers)
+	number("PASSWORD_MIN_LENGTH", &a.PasswordMinLength, 6, 72)
+	number("PASSWORD_HASH_COST", &a.BcryptCost, 4, 16)
+	seconds("REFRESH_TOKEN_REUSE_INTERVAL", &a.RefreshTokenReuseInterval, 0)
+	str("SMTP_HOST", &a.SMTPHost)
+	number("SMTP_PORT", &a.SMTPPort, 1, 65535)
+	str("SMTP_USER", &a.SMTPUser)
+	str("SMTP_PASS", &a.SMTPPass)
+	str("SMTP_ADMIN_EMAIL", &a.SMTPAdminEmail)
+	str("SMTP_SENDER_NAME", &a.SMTPSenderName)
+	seconds("SMTP_MAX_FREQUENCY", &a.SMTPMaxFrequency, 0)
+	str("RATE_LIMIT_HEADER", &a.RateLimitHeader)
+	number("RATE_LIMIT_TOKEN_REFRESH", &a.RateLimitTokenRefresh, 1, 1<<30)
+	number("RATE_LIMIT_OTP", &a.RateLimitOTP, 1, 1<<30)
+	number("RATE_LIMIT_VERIFY", &a.RateLimitVerify, 1, 1<<30)
+	number("RATE_LIMIT_ANONYMOUS_USERS", &a.RateLimitAnonymousUsers, 1, 1<<30)
+	number("RATE_LIMIT_EMAIL_SENT", &a.RateLimitEmailSent, 0, 1<<30)
+	number("RATE_LIMIT_PER_EMAIL", &a.RateLimitPerEmail, 1, 1<<30)
+	if a.ExternalURL == "" {
+		a.ExternalURL = "http://" + c.ListenAddr
 	}
 	return c, errors.Join(errs...)
 }
@@ -206,6 +339,17 @@ func (c *Config) Validate() error {
 	for _, s := range c.RESTSchemas {
 		if !isIdentifier(s) {
 			errs = append(errs, fmt.Errorf("REST_SCHEMAS: %q is not a schema name", s))
+		}
+	}
+	if u, err := url.Parse(c.Auth.ExternalURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("API_EXTERNAL_URL: want an http(s) URL, got %q", c.Auth.ExternalURL))
+	}
+	if c.Auth.SMTPHost != "" && c.Auth.SMTPAdminEmail == "" {
+		errs = append(errs, errors.New("SMTP_ADMIN_EMAIL is required with SMTP_HOST (the sender address)"))
+	}
+	if c.Auth.JWTSigningKey != "" {
+		if _, err := jwt.ParseSigningKey(c.Auth.JWTSigningKey); err != nil {
+			errs = append(errs, fmt.Errorf("JWT_SIGNING_KEY: %w", err))
 		}
 	}
 	switch c.LogLevel {

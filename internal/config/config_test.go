@@ -65,6 +65,14 @@ func TestLoadAndValidateNameTheVariable(t *testing.T) {
 		{map[string]string{"EDGE_RUNTIME_URL": "ftp://x"}, "EDGE_RUNTIME_URL"},
 		{map[string]string{"REST_SCHEMAS": "public,bad-name"}, "REST_SCHEMAS"},
 		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{map[string]string{"PASSWORD_MIN_LENGTH": "5"}, "PASSWORD_MIN_LENGTH"},
+		{map[string]string{"PASSWORD_HASH_COST": "32"}, "PASSWORD_HASH_COST"},
+		{map[string]string{"MAILER_AUTOCONFIRM": "sometimes"}, "MAILER_AUTOCONFIRM"},
+		{map[string]string{"REFRESH_TOKEN_REUSE_INTERVAL": "-1"}, "REFRESH_TOKEN_REUSE_INTERVAL"},
+		{map[string]string{"SMTP_PORT": "70000"}, "SMTP_PORT"},
+		{map[string]string{"SMTP_HOST": "mail.example.com"}, "SMTP_ADMIN_EMAIL is required"},
+		{map[string]string{"API_EXTERNAL_URL": "example.com"}, "API_EXTERNAL_URL"},
+		{map[string]string{"JWT_SIGNING_KEY": "not a key"}, "JWT_SIGNING_KEY"},
 	}
 	for _, c := range cases {
 		cfg, err := Load(ModeServe, env(c.env))
@@ -78,5 +86,30 @@ func TestLoadAndValidateNameTheVariable(t *testing.T) {
 	ok, _ := Load(ModeServe, env(map[string]string{"DATABASE_URL": "postgres://u@h/db", "JWT_SECRET": strings.Repeat("s", 32)}))
 	if err := ok.Validate(); err != nil {
 		t.Errorf("valid config: %v", err)
+	}
+}
+
+func TestLoadAuth(t *testing.T) {
+	serve, _ := Load(ModeServe, env(nil))
+	start, _ := Load(ModeStart, env(nil))
+	if serve.Auth.MailerAutoconfirm || serve.Auth.AnonymousUsers || !start.Auth.MailerAutoconfirm || !start.Auth.AnonymousUsers {
+		t.Errorf("autoconfirm/anonymous defaults: serve %v/%v, start %v/%v; want off under serve, on under start",
+			serve.Auth.MailerAutoconfirm, serve.Auth.AnonymousUsers, start.Auth.MailerAutoconfirm, start.Auth.AnonymousUsers)
+	}
+	a := serve.Auth
+	if a.BcryptCost != 10 || a.PasswordMinLength != 6 || a.RefreshTokenReuseInterval != 10*time.Second ||
+		a.ExternalURL != "http://127.0.0.1:8080" || a.RateLimitHeader != "" {
+		t.Errorf("auth defaults = %+v", a)
+	}
+	c, err := Load(ModeServe, env(map[string]string{
+		"PASSWORD_HASH_COST": "12", "REFRESH_TOKEN_REUSE_INTERVAL": "0", "URI_ALLOW_LIST": "https://a.example/*, https://b.example",
+		"RATE_LIMIT_HEADER": "X-Real-IP", "SMTP_MAX_FREQUENCY": "5", "MAILER_AUTOCONFIRM": "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Auth.BcryptCost != 12 || c.Auth.RefreshTokenReuseInterval != 0 || len(c.Auth.URIAllowList) != 2 ||
+		c.Auth.RateLimitHeader != "X-Real-IP" || c.Auth.SMTPMaxFrequency != 5*time.Second || !c.Auth.MailerAutoconfirm {
+		t.Errorf("parsed auth = %+v", c.Auth)
 	}
 }

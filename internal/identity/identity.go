@@ -79,7 +79,7 @@ func tokenError(which string, err error) *httperr.Error {
 	case errors.Is(err, jwt.ErrExpired):
 		msg = which + " is expired"
 	case errors.Is(err, jwt.ErrAlgorithm):
-		msg = which + " must be signed with HS256"
+		msg = which + " must be signed with HS256 or the configured signing key"
 	case errors.Is(err, jwt.ErrSignature):
 		msg = which + " has an invalid signature"
 	case errors.Is(err, jwt.ErrRole):

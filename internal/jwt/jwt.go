@@ -1,5 +1,6 @@
-// Package jwt signs and verifies the HS256 tokens pgStack accepts: the anon and
-// service-role API keys and the access tokens issued by /auth/v1.
+// Package jwt signs and verifies the tokens pgStack accepts: the HS256 anon and
+// service-role API keys and the access tokens issued by /auth/v1 (HS256, or
+// ES256/RS256 with an optional signing key).
 package jwt
 
 import (
@@ -57,9 +58,10 @@ type Token struct {
 
 // Keys signs and verifies tokens with one HS256 secret.
 type Keys struct {
-	secret []byte
-	parser *gojwt.Parser
-	now    func() time.Time
+	secret  []byte
+	parser  *gojwt.Parser
+	now     func() time.Time
+	signing *SigningKey
 }
 
 // New returns Keys for secret. now may be nil (time.Now).
@@ -71,7 +73,8 @@ func New(secret string, now func() time.Time) *Keys {
 		secret: []byte(secret),
 		now:    now,
 		parser: gojwt.NewParser(
-			gojwt.WithValidMethods([]string{gojwt.SigningMethodHS256.Alg()}),
+			gojwt.WithValidMethods([]string{gojwt.SigningMethodHS256.Alg(),
+				gojwt.SigningMethodES256.Alg(), gojwt.SigningMethodRS256.Alg()}),
 			gojwt.WithLeeway(Leeway),
 			gojwt.WithIssuedAt(),
 			gojwt.WithTimeFunc(now),
@@ -99,7 +102,8 @@ func (k *Keys) APIKey(role string) (string, error) {
 	})
 }
 
-// Verify checks the signature (HS256 only), exp/nbf/iat and the role claim.
+// Verify checks the signature (HS256 with the secret, or the algorithm of the
+// signing key when the header names its kid), exp/nbf/iat and the role claim.
 func (k *Keys) Verify(token string) (Token, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
@@ -107,16 +111,30 @@ func (k *Keys) Verify(token string) (Token, error) {
 	}
 	var header struct {
 		Alg string `json:"alg"`
+		Kid string `json:"kid"`
 	}
 	if raw, err := base64.RawURLEncoding.DecodeString(parts[0]); err != nil || json.Unmarshal(raw, &header) != nil {
 		return Token{}, ErrMalformed
 	}
-	if header.Alg != gojwt.SigningMethodHS256.Alg() {
+	// The key is chosen by the header, and the algorithm must be that key's:
+	// an HS256 token can never be checked against a public key or vice versa.
+	var key any
+	switch {
+	case header.Alg == gojwt.SigningMethodHS256.Alg():
+		key = k.secret
+	case k.signing != nil && header.Alg == k.signing.Alg() && header.Kid == k.signing.kid:
+		key = k.signing.priv.Public()
+	default:
 		return Token{}, ErrAlgorithm
 	}
 
 	var claims gojwt.MapClaims
-	_, err := k.parser.ParseWithClaims(token, &claims, func(*gojwt.Token) (any, error) { return k.secret, nil })
+	_, err := k.parser.ParseWithClaims(token, &claims, func(t *gojwt.Token) (any, error) {
+		if t.Method.Alg() != header.Alg {
+			return nil, ErrAlgorithm
+		}
+		return key, nil
+	})
 	switch {
 	case err == nil:
 	case errors.Is(err, gojwt.ErrTokenExpired):

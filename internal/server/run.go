@@ -8,7 +8,6 @@ import (
 
 	"github.com/pgstack/pgstack/internal/config"
 	"github.com/pgstack/pgstack/internal/database"
-	"github.com/pgstack/pgstack/internal/jwt"
 )
 
 // RunOptions configures Run.
@@ -36,7 +35,11 @@ func Run(ctx context.Context, cfg *config.Config, o RunOptions) error {
 	}
 	defer db.Close()
 
-	srv, err := New(Deps{Config: cfg, DB: db, Keys: jwt.New(cfg.JWTSecret, nil), Log: o.Log, Version: o.Version})
+	keys, err := NewKeys(cfg)
+	if err != nil {
+		return err
+	}
+	srv, err := New(Deps{Config: cfg, DB: db, Keys: keys, Log: o.Log, Version: o.Version})
 	if err != nil {
 		return err
 	}

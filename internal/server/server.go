@@ -74,6 +74,9 @@ func New(d Deps) (*Server, error) {
 	if err := mountAdmin(r, d, fns); err != nil {
 		return nil, err
 	}
+	if err := mountAuth(r, d); err != nil {
+		return nil, err
+	}
 	return &Server{deps: d, handler: r}, nil
 }
 
