@@ -212,8 +212,9 @@ function handler(r) { return db.query(r.body.sql); }`})
 			WantBody: []string{`"code":"function_error"`, `"message":"boom: 42"`}, WantHeaders: map[string]string{"X-Relay-Error": ""},
 		},
 		apitest.Scenario{
-			Name: "a 2 MB body is 413", Method: "POST", URL: "/functions/v1/todos",
+			Name: "a 2 MB body is 413 from the proxy", Method: "POST", URL: "/functions/v1/todos",
 			Headers: map[string]string{"apikey": e.AnonKey}, Body: strings.Repeat("x", 2<<20), WantStatus: 413,
+			WantHeaders: map[string]string{"X-Relay-Error": "true"},
 		},
 		apitest.Scenario{
 			Name: "a user writes only their own rows (RLS WITH CHECK)", Method: "POST", URL: "/functions/v1/writes",

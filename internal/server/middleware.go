@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 
 	"github.com/go-chi/cors"
 
@@ -12,32 +13,53 @@ import (
 	"github.com/pgstack/pgstack/internal/requestlog"
 )
 
-// recoverPanics turns a panic in a handler into a logged 500 with a JSON body.
-func recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			v := recover()
-			if v == nil {
-				return
-			}
-			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
-				panic(v)
-			}
-			requestlog.Logger(r.Context()).Error("panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
-			httperr.Write(w, r, httperr.Internal(errors.New("panic")))
-		}()
-		next.ServeHTTP(w, r)
-	})
+// errorFormats picks the wire format of errors raised before a request
+// reaches its API (body limit, unknown route, panic): each API prefix has its
+// own writer; everything else gets pgStack's format.
+type errorFormats []struct {
+	prefix string
+	write  func(http.ResponseWriter, *http.Request, error)
+}
+
+func (f errorFormats) write(w http.ResponseWriter, r *http.Request, err error) {
+	for _, format := range f {
+		if strings.HasPrefix(r.URL.Path, format.prefix) {
+			format.write(w, r, err)
+			return
+		}
+	}
+	httperr.Write(w, r, err)
+}
+
+// recoverPanics turns a panic in a handler into a logged 500 in the API's
+// error format.
+func recoverPanics(writeErr func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				v := recover()
+				if v == nil {
+					return
+				}
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(v)
+				}
+				requestlog.Logger(r.Context()).Error("panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+				writeErr(w, r, httperr.Internal(errors.New("panic")))
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // limitBody caps request bodies at max bytes: a declared length past it is
 // answered at once with 413; a chunked body fails when read past it, and the
 // error writers map that failure to 413.
-func limitBody(max int64) func(http.Handler) http.Handler {
+func limitBody(max int64, writeErr func(http.ResponseWriter, *http.Request, error)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > max {
-				httperr.Write(w, r, httperr.New(http.StatusRequestEntityTooLarge, httperr.CodeBodyTooLarge,
+				writeErr(w, r, httperr.New(http.StatusRequestEntityTooLarge, httperr.CodeBodyTooLarge,
 					"request body is larger than %d bytes", max))
 				return
 			}

@@ -13,7 +13,7 @@ import (
 // A body without a declared length trips the limit while it is read, and the
 // error writer turns that into a JSON 413.
 func TestLimitBodyChunked(t *testing.T) {
-	h := limitBody(1024)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := limitBody(1024, httperr.Write)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.ReadAll(r.Body); err != nil {
 			httperr.Write(w, r, err)
 			return
@@ -38,7 +38,7 @@ func TestLimitBodyChunked(t *testing.T) {
 }
 
 func TestRecoverPanics(t *testing.T) {
-	h := recoverPanics(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	h := recoverPanics(httperr.Write)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), `"code":"internal_error"`) ||

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pgstack/pgstack/gen/api/admin"
 	"github.com/pgstack/pgstack/handlers"
+	"github.com/pgstack/pgstack/internal/auth"
 	"github.com/pgstack/pgstack/internal/config"
 	"github.com/pgstack/pgstack/internal/database"
 	"github.com/pgstack/pgstack/internal/httperr"
@@ -55,14 +56,18 @@ func New(d Deps) (*Server, error) {
 	m := metrics.New()
 	m.RegisterPools(map[string]*pgxpool.Pool{"requests": d.DB.Requests, "owner": d.DB.Owner})
 
+	formats := errorFormats{
+		{"/auth/v1/", auth.WriteError},
+		{"/functions/v1/", relayErrors},
+	}
 	r := chi.NewRouter()
-	r.Use(requestlog.Middleware(d.Log), recoverPanics, m.Middleware,
-		corsHandler(d.Config.CORSAllowedOrigins), limitBody(d.Config.MaxBodySize))
+	r.Use(requestlog.Middleware(d.Log), recoverPanics(formats.write), m.Middleware,
+		corsHandler(d.Config.CORSAllowedOrigins), limitBody(d.Config.MaxBodySize, formats.write))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		httperr.Write(w, r, httperr.NotFound(httperr.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
+		formats.write(w, r, httperr.NotFound(httperr.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		httperr.Write(w, r, httperr.New(http.StatusMethodNotAllowed, httperr.CodeMethodNotAllowed,
+		formats.write(w, r, httperr.New(http.StatusMethodNotAllowed, httperr.CodeMethodNotAllowed,
 			"method %s is not allowed on %s", r.Method, r.URL.Path))
 	})
 	r.Method(http.MethodGet, "/metrics", m.Handler())

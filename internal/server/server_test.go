@@ -202,3 +202,26 @@ func TestHealthReportsDatabaseDown(t *testing.T) {
 		WantStatus: 503, WantBody: []string{`{"status":"unavailable"}`},
 	})
 }
+
+// Errors raised before a request reaches its API keep that API's wire format.
+func TestEarlyErrorsUseTheAPIFormat(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t, func(c *config.Config) { c.MaxBodySize = 1024 })
+	big := strings.Repeat("x", 2048)
+	e.Run(t,
+		apitest.Scenario{
+			Name: "auth: GoTrue's format", Method: "POST", URL: "/auth/v1/signup", Body: big,
+			Headers: map[string]string{"apikey": e.AnonKey}, WantStatus: 413,
+			WantBody: []string{`"msg":`}, WantNotBody: []string{`"message":`},
+		},
+		apitest.Scenario{
+			Name: "functions: a relay error", Method: "POST", URL: "/functions/v1/anything", Body: big,
+			Headers: map[string]string{"apikey": e.AnonKey}, WantStatus: 413,
+			WantHeaders: map[string]string{"X-Relay-Error": "true"},
+		},
+		apitest.Scenario{
+			Name: "platform: pgStack's format", Method: "POST", URL: "/api/settings", Body: big,
+			WantStatus: 413, WantBody: []string{`"code":"request_too_large"`},
+		},
+	)
+}

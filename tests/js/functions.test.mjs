@@ -76,6 +76,7 @@ test('a text body reaches an embedded function as a string', async () => {
 test('a body over MAX_BODY_SIZE is rejected with 413', async () => {
   const { error } = await anon.functions.invoke('echo-body', { body: 'x'.repeat(2 * 1024 * 1024) });
   assert.ok(error, 'an error');
+  assert.equal(error.name, 'FunctionsRelayError', 'the proxy refused it, not the function');
   assert.equal(error.context.status, 413);
 });
 
