@@ -112,7 +112,7 @@ var Vars = []Var{
 	{"LISTEN_ADDR", "127.0.0.1:8080", "host:port the HTTP server listens on."},
 	{"JWT_EXPIRY", "3600", "Lifetime of issued access tokens, in seconds."},
 	{"AUTHENTICATOR_PASSWORD", "", "Password of the authenticator role the request pool logs in as. Unset: pgStack derives one from JWT_SECRET and sets it."},
-	{"DB_POOL_SIZE", "10", "Maximum connections of the request pool."},
+	{"DB_POOL_SIZE", "10", "Maximum connections of each pool: the request pool and the owner pool (auth, admin)."},
 	{"STATEMENT_TIMEOUT", "8s", "statement_timeout applied to every client transaction (Go duration)."},
 	{"MAX_BODY_SIZE", "1048576", "Largest accepted request body, in bytes (413 beyond)."},
 	{"CORS_ALLOWED_ORIGINS", "*", "Comma-separated origins allowed by CORS."},

@@ -52,7 +52,11 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
-	ownerCfg.MaxConns = 4
+	// The owner pool serves the platform's own work, auth included, so it is
+	// sized like the request pool.
+	if o.PoolSize > 0 {
+		ownerCfg.MaxConns = int32(o.PoolSize)
+	}
 	owner, err := pgxpool.NewWithConfig(ctx, ownerCfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect owner pool: %w", err)
