@@ -1,0 +1,31 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/pgstack/pgstack/internal/identity"
+	"github.com/pgstack/pgstack/postgrest"
+)
+
+// mountREST serves the PostgREST-compatible API at /rest/v1: the schema
+// cache is loaded now and reloaded on NOTIFY pgrst until the database closes.
+func mountREST(r chi.Router, d Deps) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	schema, err := postgrest.NewSchema(ctx, d.DB.Owner, d.Config.RESTSchemas, d.Log)
+	if err != nil {
+		return fmt.Errorf("load REST schema cache: %w", err)
+	}
+	d.DB.OnClose(schema.Stop)
+	h := &postgrest.Handler{DB: d.DB, Schema: schema}
+	r.Route("/rest/v1", func(r chi.Router) {
+		r.Use(identity.Middleware(d.Keys, postgrest.WriteError))
+		r.Handle("/*", http.StripPrefix("/rest/v1", h))
+	})
+	return nil
+}
