@@ -69,17 +69,3 @@ func userToken(t testing.TB, e *apitest.Env, sub string) string {
 	}
 	return tok
 }
-
-func TestSmoke(t *testing.T) {
-	e := newEnv(t)
-	for _, u := range []string{
-		"/rest/v1/films?select=id,title&order=id&limit=2",
-		"/rest/v1/films?select=title,director:directors(last_name),roles(character,actors(first_name))&id=eq.2",
-		"/rest/v1/films?select=title,actors(first_name)&id=eq.2",
-		"/rest/v1/rpc/add_them?a=1&b=2",
-		"/rest/v1/rpc/films_since?min_year=2020&select=title",
-	} {
-		res, body := do(t, e, "GET", u, "", nil)
-		t.Logf("%s -> %d %v %s", u, res.StatusCode, res.Header, body)
-	}
-}

@@ -1,6 +1,7 @@
 package postgrest
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -33,10 +34,13 @@ func (h *Handler) root(w http.ResponseWriter, r *http.Request, c *Cache) error {
 		}
 		schema = p
 	}
-	b, err := json.Marshal(OpenAPI(c, schema, r.Host))
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(OpenAPI(c, schema, r.Host)); err != nil {
 		return err
 	}
+	b := buf.Bytes()
 	w.Header().Set("Content-Type", media.ContentType())
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {

@@ -112,3 +112,5 @@ BEGIN
   PERFORM set_config('response.status', '202', true);
   RETURN 1;
 END $$;
+CREATE TABLE public.bookings (id int PRIMARY KEY, during int4range NOT NULL);
+INSERT INTO public.bookings VALUES (1, '[1,3)'), (2, '[3,6)'), (3, '[8,10)');

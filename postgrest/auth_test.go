@@ -1,0 +1,142 @@
+package postgrest_test
+
+import (
+	"encoding/base64"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/pgstack/pgstack/internal/apitest"
+	"github.com/pgstack/pgstack/internal/jwt"
+)
+
+// TestOwnerOnly: with an owner-only policy, neither user can read, change or
+// delete the other's rows through a read, an embed, a write or an RPC.
+func TestOwnerOnly(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	as := func(sub string, kv ...string) map[string]string {
+		m := map[string]string{"apikey": e.AnonKey, "Authorization": "Bearer " + userToken(t, e, sub), "Content-Type": "application/json"}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	anon := map[string]string{"apikey": e.AnonKey, "Content-Type": "application/json"}
+	rep := "return=representation"
+	e.Run(t,
+		apitest.Scenario{Name: "alice reads her rows only", Method: "GET", URL: "/rest/v1/todos?select=title&order=id",
+			Headers: as(alice), WantStatus: 200, Check: jsonEq(`[{"title":"alice 1"},{"title":"alice 2"}]`)},
+		apitest.Scenario{Name: "bob reads his row only", Method: "GET", URL: "/rest/v1/todos?select=title",
+			Headers: as(bob), WantStatus: 200, Check: jsonEq(`[{"title":"bob 1"}]`)},
+		apitest.Scenario{Name: "filtering on bob's id finds nothing for alice", Method: "GET", URL: "/rest/v1/todos?id=eq.3",
+			Headers: as(alice, "Prefer", "count=exact"), WantStatus: 200, WantHeaders: map[string]string{"Content-Range": "*/0"},
+			Check: jsonEq(`[]`)},
+		apitest.Scenario{Name: "embedding from notes does not leak todos", Method: "GET",
+			URL: "/rest/v1/todo_notes?select=body,todos(title)", Headers: as(alice), WantStatus: 200,
+			Check: jsonEq(`[{"body":"alice note","todos":{"title":"alice 1"}}]`)},
+		apitest.Scenario{Name: "embedding notes from todos does not leak", Method: "GET",
+			URL: "/rest/v1/todos?select=id,todo_notes(body)&order=id", Headers: as(bob), WantStatus: 200,
+			Check: jsonEq(`[{"id":3,"todo_notes":[{"body":"bob note"}]}]`)},
+		apitest.Scenario{Name: "alice cannot update bob's row", Method: "PATCH", URL: "/rest/v1/todos?id=eq.3",
+			Headers: as(alice, "Prefer", rep), Body: `{"title":"pwned"}`, WantStatus: 200, Check: jsonEq(`[]`)},
+		apitest.Scenario{Name: "alice cannot delete bob's row", Method: "DELETE", URL: "/rest/v1/todos?id=eq.3",
+			Headers: as(alice, "Prefer", rep), WantStatus: 200, Check: jsonEq(`[]`)},
+		apitest.Scenario{Name: "alice cannot insert as bob", Method: "POST", URL: "/rest/v1/todos",
+			Headers: as(alice), Body: `{"title":"fake","user_id":"` + bob + `"}`, WantStatus: 403,
+			WantBody: []string{`"code":"42501"`, `row-level security`}},
+		apitest.Scenario{Name: "alice cannot upsert over bob's row", Method: "POST", URL: "/rest/v1/todos",
+			Headers: as(alice, "Prefer", "resolution=merge-duplicates"), Body: `{"id":3,"title":"mine now"}`, WantStatus: 403},
+		apitest.Scenario{Name: "alice cannot put over bob's row", Method: "PUT", URL: "/rest/v1/todos?id=eq.3",
+			Headers: as(alice), Body: `{"id":3,"title":"mine now","user_id":"` + alice + `"}`, WantStatus: 403},
+		apitest.Scenario{Name: "rpc runs under the caller", Method: "GET", URL: "/rest/v1/rpc/my_todos?select=title",
+			Headers: as(bob), WantStatus: 200, Check: jsonEq(`[{"title":"bob 1"}]`)},
+		apitest.Scenario{Name: "rpc sees the claims", Method: "GET", URL: "/rest/v1/rpc/whoami",
+			Headers: as(bob), WantStatus: 200, Check: jsonEq(`{"uid":"` + bob + `","role":"authenticated"}`)},
+		apitest.Scenario{Name: "bob's row is intact", Method: "GET", URL: "/rest/v1/todos?select=title",
+			Headers: as(bob), WantStatus: 200, Check: jsonEq(`[{"title":"bob 1"}]`)},
+		apitest.Scenario{Name: "alice inserts her own", Method: "POST", URL: "/rest/v1/todos?select=title,user_id",
+			Headers: as(alice, "Prefer", rep), Body: `{"title":"alice 3"}`, WantStatus: 201,
+			Check: jsonEq(`[{"title":"alice 3","user_id":"` + alice + `"}]`)},
+		apitest.Scenario{Name: "anon sees nothing", Method: "GET", URL: "/rest/v1/todos", Headers: anon,
+			WantStatus: 200, Check: jsonEq(`[]`)},
+		apitest.Scenario{Name: "anon insert is 401", Method: "POST", URL: "/rest/v1/todos", Headers: anon,
+			Body: `{"title":"x","user_id":"` + bob + `"}`, WantStatus: 401,
+			WantHeaders: map[string]string{"WWW-Authenticate": "Bearer"}, WantBody: []string{`"code":"42501"`}},
+	)
+}
+
+func TestTokens(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	expired, _ := e.Keys.Sign(map[string]any{"role": "authenticated", "sub": alice, "exp": time.Now().Add(-time.Hour).Unix()})
+	forged, _ := jwt.New("another-secret-another-secret-another-secret", nil).APIKey(jwt.RoleServiceRole)
+	enc := base64.RawURLEncoding.EncodeToString
+	none := enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc([]byte(`{"role":"service_role"}`)) + "."
+	e.Run(t,
+		apitest.Scenario{Name: "expired", Method: "GET", URL: "/rest/v1/films",
+			Headers: map[string]string{"Authorization": "Bearer " + expired}, WantStatus: 401,
+			WantHeaders: map[string]string{"WWW-Authenticate": `Bearer error="invalid_token", error_description="JWT expired"`},
+			WantBody:    []string{`"code":"PGRST303"`, `"message":"JWT expired"`}},
+		apitest.Scenario{Name: "wrong signature", Method: "GET", URL: "/rest/v1/films",
+			Headers: map[string]string{"apikey": forged}, WantStatus: 401, WantBody: []string{`"code":"PGRST301"`}},
+		apitest.Scenario{Name: "alg none", Method: "GET", URL: "/rest/v1/films",
+			Headers: map[string]string{"Authorization": "Bearer " + none}, WantStatus: 401, WantBody: []string{`"code":"PGRST301"`}},
+		apitest.Scenario{Name: "no token is anon", Method: "GET", URL: "/rest/v1/films?select=id&id=eq.1",
+			WantStatus: 200, Check: jsonEq(`[{"id":1}]`)},
+	)
+}
+
+func TestOpenAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.Run(t,
+		apitest.Scenario{Name: "root describes the schema", Method: "GET", URL: "/rest/v1/",
+			Headers: map[string]string{"apikey": e.AnonKey}, WantStatus: 200,
+			WantHeaders: map[string]string{"Content-Type": "application/openapi+json; charset=utf-8"},
+			WantBody:    []string{`"swagger":"2.0"`, `"/films"`, `"/rpc/add_them"`, `<fk table='directors' column='id'/>`},
+			Check: func(t *testing.T, res *http.Response, body []byte) {
+				if len(body) < 1000 {
+					t.Errorf("description is too short: %s", body)
+				}
+			}},
+	)
+}
+
+// TestSchemaReload: DDL reloads the cache through the event trigger, and
+// NOTIFY pgrst does too.
+func TestSchemaReload(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	svc := map[string]string{"apikey": e.ServiceKey}
+	if res, _ := do(t, e, "GET", "/rest/v1/late", "", svc); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("late exists before it was created: %d", res.StatusCode)
+	}
+	e.DB.Exec(t, `CREATE TABLE public.late (id int PRIMARY KEY); INSERT INTO public.late VALUES (7)`)
+	waitFor(t, func() bool {
+		res, body := do(t, e, "GET", "/rest/v1/late", "", svc)
+		return res.StatusCode == 200 && body == `[{"id":7}]`
+	})
+	// Without the event trigger, NOTIFY alone reloads.
+	e.DB.Exec(t, `ALTER EVENT TRIGGER pgstack_rest_ddl_watch DISABLE; ALTER EVENT TRIGGER pgstack_rest_drop_watch DISABLE;
+		ALTER TABLE public.late ADD COLUMN label text`)
+	e.DB.Exec(t, `NOTIFY pgrst, 'reload schema'`)
+	waitFor(t, func() bool {
+		res, _ := do(t, e, "GET", "/rest/v1/late?select=label", "", svc)
+		return res.StatusCode == 200
+	})
+}
+
+// waitFor polls cond until it holds, failing after a deadline.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		<-tick.C
+	}
+}
