@@ -151,7 +151,7 @@ func TestRead(t *testing.T) {
 		apitest.Scenario{Name: "singular", Method: "GET", Headers: with(map[string]string{"Accept": "application/vnd.pgrst.object+json"}),
 			URL:        "/rest/v1/films?select=id,title&id=eq.1",
 			WantStatus: 200, WantHeaders: map[string]string{"Content-Type": "application/vnd.pgrst.object+json; charset=utf-8"},
-			Check:      jsonEq(`{"id":1,"title":"Inception"}`)},
+			Check: jsonEq(`{"id":1,"title":"Inception"}`)},
 		apitest.Scenario{Name: "singular with many rows is 406", Method: "GET", Headers: with(map[string]string{"Accept": "application/vnd.pgrst.object+json"}),
 			URL:        "/rest/v1/films?select=id",
 			WantStatus: 406, WantBody: []string{`"code":"PGRST116"`, `The result contains 6 rows`}},
