@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pgstack/pgstack/internal/apitest"
+	"github.com/pgstack/pgstack/internal/config"
 	"github.com/pgstack/pgstack/internal/jwt"
 )
 
@@ -139,4 +140,45 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		<-tick.C
 	}
+}
+
+// TestProfiles: a second exposed schema is selected with Accept-Profile and
+// Content-Profile and echoed in Content-Profile.
+func TestProfiles(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *config.Config) {
+		c.RESTSchemas = []string{"public", "api"}
+		exec(t, c.DatabaseURL, `CREATE SCHEMA api;
+			GRANT USAGE ON SCHEMA api TO anon, authenticated, service_role;
+			CREATE TABLE api.notes (id int PRIMARY KEY, body text NOT NULL);
+			INSERT INTO api.notes VALUES (1, 'from api');
+			GRANT ALL ON api.notes TO anon, authenticated, service_role;
+			CREATE FUNCTION api.shout(t text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT upper(t)';
+			GRANT EXECUTE ON FUNCTION api.shout(text) TO anon;`)
+	})
+	h := func(kv ...string) map[string]string {
+		m := map[string]string{"apikey": e.AnonKey}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	e.Run(t,
+		apitest.Scenario{Name: "read from the second schema", Method: "GET", URL: "/rest/v1/notes",
+			Headers: h("Accept-Profile", "api"), WantStatus: 200,
+			WantHeaders: map[string]string{"Content-Profile": "api"}, Check: jsonEq(`[{"id":1,"body":"from api"}]`)},
+		apitest.Scenario{Name: "default schema is the first", Method: "GET", URL: "/rest/v1/films?select=id&id=eq.1",
+			Headers: h(), WantStatus: 200, WantHeaders: map[string]string{"Content-Profile": "public"}},
+		apitest.Scenario{Name: "not in the default schema", Method: "GET", URL: "/rest/v1/notes",
+			Headers: h(), WantStatus: 404, WantBody: []string{`"code":"PGRST205"`}},
+		apitest.Scenario{Name: "write with Content-Profile", Method: "POST", URL: "/rest/v1/notes",
+			Headers: h("Content-Profile", "api", "Content-Type", "application/json", "Prefer", "return=representation"),
+			Body:    `{"id":2,"body":"two"}`, WantStatus: 201, Check: jsonEq(`[{"id":2,"body":"two"}]`)},
+		apitest.Scenario{Name: "rpc in the second schema", Method: "POST", URL: "/rest/v1/rpc/shout",
+			Headers: h("Content-Profile", "api", "Content-Type", "application/json"), Body: `{"t":"hi"}`,
+			WantStatus: 200, Check: jsonEq(`"HI"`)},
+		apitest.Scenario{Name: "unknown profile", Method: "GET", URL: "/rest/v1/notes",
+			Headers: h("Accept-Profile", "nope"), WantStatus: 406,
+			WantBody: []string{`The schema must be one of the following: public, api`}},
+	)
 }

@@ -33,15 +33,21 @@ func newEnv(t testing.TB, configure ...func(*config.Config)) *apitest.Env {
 		t.Fatal(err)
 	}
 	return apitest.New(t, append([]func(*config.Config){func(c *config.Config) {
-		conn, err := pgx.Connect(context.Background(), c.DatabaseURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), string(sql)); err != nil {
-			t.Fatalf("fixture: %v", err)
-		}
+		exec(t, c.DatabaseURL, string(sql))
 	}}, configure...)...)
+}
+
+// exec runs SQL as the superuser on url.
+func exec(t testing.TB, url, sql string) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), sql); err != nil {
+		t.Fatalf("fixture: %v", err)
+	}
 }
 
 // do sends one request through the router.

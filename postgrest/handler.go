@@ -112,14 +112,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 func (h *Handler) execute(r *http.Request, p *Plan, st Statement) (*Result, error) {
 	caller := database.CallerFromRequest(r)
 	caller.ReadOnly = p.ReadOnly
+	caller.Settings = []database.Setting{{Name: "search_path", Value: searchPath(p.Schema)}}
+	if p.Prefs.Timezone != "" {
+		caller.Settings = append(caller.Settings, database.Setting{Name: "timezone", Value: p.Prefs.Timezone})
+	}
 	res := &Result{}
 	var planRows []byte
-	stmts := []database.Statement{
-		{SQL: "SELECT set_config('search_path', $1, true)", Args: []any{searchPath(p.Schema)}},
-	}
-	if p.Prefs.Timezone != "" {
-		stmts = append(stmts, database.Statement{SQL: "SELECT set_config('timezone', $1, true)", Args: []any{p.Prefs.Timezone}})
-	}
+	var stmts []database.Statement
 	stmts = append(stmts, database.Statement{SQL: st.SQL, Args: st.Args, Scan: func(rows pgx.Rows) error {
 		if !rows.Next() {
 			return errors.New("statement returned no row")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -25,7 +24,8 @@ type Statement struct {
 type Ending int
 
 const (
-	// Commit commits in the same round trip as the statements.
+	// Commit commits in the same round trip as the statements (the
+	// pipeline's implicit transaction).
 	Commit Ending = iota
 	// Decide leaves the transaction open until decide has seen the results:
 	// one more round trip, for requests that may roll back (singular writes,
@@ -33,13 +33,19 @@ const (
 	Decide
 )
 
-// Pipeline runs stmts as the caller in one transaction, sending BEGIN, the
-// caller setup, the statements and (with Commit) COMMIT as one pgx batch, so
-// a request costs one network round trip once its statements are prepared on
-// the connection. The semantics are AsCaller's: the role and claims are set
+// Pipeline runs stmts as the caller in one transaction, sending the caller
+// setup and the statements as one pgx batch, so a request costs one network
+// round trip once its statements are prepared on the connection. The semantics are AsCaller's: the role and claims are set
 // before any statement runs, and only the roles the authenticator may switch
 // to are accepted. With Decide, decide is called after the statements ran
 // and returns whether to commit; any error rolls back.
+//
+// The first time a statement runs on a connection, pgx prepares it before
+// the batch executes, so its parse analysis runs as the authenticator: a
+// statement may only name schemas the authenticator has USAGE on (see
+// GrantSchemaUsage). Privileges and row level security are checked when it
+// executes, as the caller; a prepared plan is re-planned when the role
+// differs from the one it was planned for.
 func (d *DB) Pipeline(ctx context.Context, c Caller, ending Ending, decide func() bool, stmts ...Statement) error {
 	if !jwt.ValidRole(c.Identity.Role) {
 		return fmt.Errorf("run as caller: role %q is not allowed", c.Identity.Role)
@@ -58,26 +64,32 @@ func (d *DB) Pipeline(ctx context.Context, c Caller, ending Ending, decide func(
 	}
 	defer conn.Release()
 
-	begin := "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
-	if c.ReadOnly {
-		begin = "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
-	}
+	// With Commit the transaction is the pipeline's implicit one: every
+	// statement up to the batch's single Sync runs in one transaction that
+	// commits at the Sync, or rolls back entirely if a statement fails. That
+	// saves the BEGIN and COMMIT statements. Decide needs an explicit block.
 	b := &pgx.Batch{}
-	b.Queue(begin)
-	b.Queue(setupSQL, c.Identity.Role, claims, c.Method, c.Path, headers,
-		strconv.FormatInt(d.statementTimeout.Milliseconds(), 10))
+	explicit := ending == Decide
+	if explicit {
+		begin := "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
+		if c.ReadOnly {
+			begin = "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
+		}
+		b.Queue(begin)
+	}
+	setup, args := d.setup(c, claims, headers, c.ReadOnly && !explicit)
+	b.Queue(setup, args...)
 	for _, s := range stmts {
 		b.Queue(s.SQL, s.Args...)
-	}
-	if ending == Commit {
-		b.Queue("COMMIT")
 	}
 
 	runErr := func() error {
 		br := conn.SendBatch(ctx, b)
 		defer br.Close()
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("begin: %w", err)
+		if explicit {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("begin: %w", err)
+			}
 		}
 		if _, err := br.Exec(); err != nil {
 			return fmt.Errorf("set up caller transaction: %w", err)
@@ -96,11 +108,6 @@ func (d *DB) Pipeline(ctx context.Context, c Caller, ending Ending, decide func(
 			}
 			if err != nil {
 				return err
-			}
-		}
-		if ending == Commit {
-			if _, err := br.Exec(); err != nil {
-				return fmt.Errorf("commit: %w", err)
 			}
 		}
 		return br.Close()
@@ -134,4 +141,24 @@ func PgError(err error) (*pgconn.PgError, bool) {
 	var pgErr *pgconn.PgError
 	ok := errors.As(err, &pgErr)
 	return pgErr, ok
+}
+
+// GrantSchemaUsage lets the authenticator look up names in schemas (USAGE
+// only: no table privileges), so statements naming them can be prepared
+// before the role switch of a pipelined transaction.
+func (d *DB) GrantSchemaUsage(ctx context.Context, schemas []string) error {
+	for _, s := range schemas {
+		var ok bool
+		if err := d.Owner.QueryRow(ctx, "SELECT has_schema_privilege($1, $2, 'USAGE')", AuthenticatorRole, s).Scan(&ok); err != nil {
+			return fmt.Errorf("check usage on schema %s: %w", s, err)
+		}
+		if ok {
+			continue
+		}
+		if _, err := d.Owner.Exec(ctx, fmt.Sprintf("GRANT USAGE ON SCHEMA %s TO %s",
+			pgx.Identifier{s}.Sanitize(), pgx.Identifier{AuthenticatorRole}.Sanitize())); err != nil {
+			return fmt.Errorf("grant usage on schema %s to %s: %w", s, AuthenticatorRole, err)
+		}
+	}
+	return nil
 }

@@ -17,6 +17,9 @@ import (
 func mountREST(r chi.Router, d Deps) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if err := d.DB.GrantSchemaUsage(ctx, d.Config.RESTSchemas); err != nil {
+		return err
+	}
 	schema, err := postgrest.NewSchema(ctx, d.DB.Owner, d.Config.RESTSchemas, d.Log)
 	if err != nil {
 		return fmt.Errorf("load REST schema cache: %w", err)
