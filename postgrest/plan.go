@@ -429,6 +429,9 @@ func (pl Planner) embed(origin *Table, it *SelectItem) (*EmbedNode, error) {
 
 func relMatches(r *Relationship, target, hint string) bool {
 	single := func(cols []string, name string) bool { return len(cols) == 1 && cols[0] == name }
+	if r.Computed != nil {
+		return r.Computed.Name == target && hint == ""
+	}
 	if hint == "" {
 		if r.To.Name == target {
 			return true
@@ -731,7 +734,7 @@ func decodeRows(r *Request, t *Table, insert bool) ([]byte, []*Column, error) {
 	seen := map[string]bool{}
 	for _, n := range names {
 		c, ok := t.Column(n)
-		if !ok {
+		if !ok || c.Computed != nil {
 			return nil, nil, noColumn(n, t)
 		}
 		if !seen[n] {

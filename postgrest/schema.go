@@ -20,6 +20,8 @@ type Column struct {
 	Default     string
 	Generated   bool
 	Description string
+	// Computed is the function behind a computed field.
+	Computed *Function
 }
 
 // Table is an exposed table, view, materialized view or foreign table.
@@ -70,6 +72,8 @@ type Relationship struct {
 	Junction             *Table
 	JFromCols, JToCols   []string
 	JunctionToConstraint string
+	// Computed is the function behind a computed relationship.
+	Computed *Function
 	// fkOnFrom says the foreign key is on From (many-to-one, or the
 	// referencing side of a one-to-one).
 	fkOnFrom bool
@@ -95,12 +99,19 @@ type Function struct {
 	Name         string
 	Args         []FuncArg
 	ReturnType   string // format_type of the return type
+	RetBaseType  string
 	RetSet       bool
 	RetVoid      bool
 	RetComposite bool   // a row type, a composite type or OUT/TABLE columns
 	RetTable     *Table // the exposed table whose row type it returns, if any
 	// RetColumns are the output columns of a composite result.
-	RetColumns  []string
+	RetColumns []string
+	// RowArg is the exposed table whose row type is the only argument
+	// (computed fields and computed relationships), nil otherwise.
+	RowArg *Table
+	// Rows is the planner's row estimate (ROWS 1 makes a computed
+	// relationship to-one).
+	Rows        float32
 	Volatility  byte // 'i', 's', 'v'
 	Description string
 }
@@ -221,7 +232,10 @@ WHERE u.view_schema = ANY($1) AND u.table_schema = ANY($1)`
 
 const functionsSQL = `
 SELECT n.nspname, p.proname, p.provolatile::text, p.proretset,
-  pg_catalog.format_type(p.prorettype, NULL), p.prorettype = 'pg_catalog.void'::regtype,
+  pg_catalog.format_type(p.prorettype, NULL),
+  (SELECT bt.typname::text FROM pg_catalog.pg_type bt
+   WHERE bt.oid = CASE WHEN rt.typtype = 'd' THEN rt.typbasetype ELSE rt.oid END),
+  p.prorettype = 'pg_catalog.void'::regtype,
   rt.typrelid <> 0 OR p.prorettype = 'pg_catalog.record'::regtype,
   coalesce(rtn.nspname, ''), coalesce(rtc.relname, ''),
   coalesce(p.proargnames, '{}'), coalesce(p.proargmodes::text[], '{}'),
@@ -233,7 +247,12 @@ SELECT n.nspname, p.proname, p.provolatile::text, p.proretset,
   p.pronargdefaults, p.provariadic <> 0,
   coalesce(pg_catalog.obj_description(p.oid, 'pg_proc'), ''),
   array(SELECT a.attname::text FROM pg_catalog.pg_attribute a
-        WHERE a.attrelid = rt.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+        WHERE a.attrelid = rt.typrelid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
+  coalesce((SELECT an.nspname || '.' || ac.relname FROM pg_catalog.pg_type at
+     JOIN pg_catalog.pg_class ac ON ac.oid = at.typrelid
+     JOIN pg_catalog.pg_namespace an ON an.oid = ac.relnamespace
+     WHERE p.pronargs = 1 AND at.oid = p.proargtypes[0]), ''),
+  p.prorows
 FROM pg_catalog.pg_proc p
 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_catalog.pg_type rt ON rt.oid = p.prorettype
@@ -421,10 +440,11 @@ func LoadCache(ctx context.Context, q Querier, schemas []string) (*Cache, error)
 		var vol, retSchema, retRel string
 		var names, modes, types, baseTypes []string
 		var ndefaults int16
+		var rowArg string
 		var variadic bool
-		if err := rows.Scan(&f.Schema, &f.Name, &vol, &f.RetSet, &f.ReturnType, &f.RetVoid, &f.RetComposite,
+		if err := rows.Scan(&f.Schema, &f.Name, &vol, &f.RetSet, &f.ReturnType, &f.RetBaseType, &f.RetVoid, &f.RetComposite,
 			&retSchema, &retRel, &names, &modes, &types, &baseTypes, &ndefaults, &variadic, &f.Description,
-			&f.RetColumns); err != nil {
+			&f.RetColumns, &rowArg, &f.Rows); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("load functions: %w", err)
 		}
@@ -464,13 +484,52 @@ func LoadCache(ctx context.Context, q Querier, schemas []string) (*Cache, error)
 		if retRel != "" {
 			f.RetTable, _ = c.Table(retSchema, retRel)
 		}
+		if rowArg != "" {
+			for _, t := range c.tables {
+				if t.Schema+"."+t.Name == rowArg {
+					f.RowArg = t
+				}
+			}
+		}
 		key := f.Schema + "\x00" + f.Name
 		c.functions[key] = append(c.functions[key], f)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load functions: %w", err)
 	}
+	c.addComputed()
 	return c, nil
+}
+
+// addComputed turns functions taking one row of an exposed table into
+// computed fields (scalar result) and computed relationships (a table's row
+// type, SETOF or not), as PostgREST does. Computed fields are selectable,
+// filterable and orderable by name but not part of *.
+func (c *Cache) addComputed() {
+	for _, fs := range c.functions {
+		for _, f := range fs {
+			t := f.RowArg
+			if t == nil || f.RetVoid {
+				continue
+			}
+			switch {
+			case f.RetTable != nil:
+				card := OneToMany
+				if !f.RetSet || f.Rows == 1 {
+					card = ManyToOne
+				}
+				r := &Relationship{From: t, To: f.RetTable, Cardinality: card, Computed: f}
+				// A computed relationship overrides a detected one of the same name.
+				t.Rels = slices.DeleteFunc(t.Rels, func(o *Relationship) bool { return o.Computed == nil && o.To.Name == f.Name })
+				t.Rels = append(t.Rels, r)
+			case !f.RetSet && !f.RetComposite:
+				if _, taken := t.cols[f.Name]; taken {
+					continue
+				}
+				t.cols[f.Name] = &Column{Name: f.Name, Type: f.ReturnType, BaseType: f.RetBaseType, Nullable: true, Computed: f}
+			}
+		}
+	}
 }
 
 func (t *Table) hasUnique(cols []string) bool {

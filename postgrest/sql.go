@@ -25,6 +25,25 @@ type builder struct {
 	// laterals are the SQL aliases of the embeds rendered so far; related
 	// orders and embed null filters reference them.
 	laterals map[*EmbedNode]embedAliases
+	// rowRefs maps a schema-qualified column qualifier to the name that
+	// references the whole row (computed fields and relationships take it).
+	rowRefs map[string]string
+}
+
+func (b *builder) rowRef(qual string) string {
+	if r, ok := b.rowRefs[qual]; ok {
+		return r
+	}
+	return qual
+}
+
+func (b *builder) qualified(t *Table) string {
+	q := t.QualifiedName()
+	if b.rowRefs == nil {
+		b.rowRefs = map[string]string{}
+	}
+	b.rowRefs[q] = ident(t.Name)
+	return q
 }
 
 func (b *builder) arg(v string) string {
@@ -51,7 +70,7 @@ func BuildSQL(p *Plan) Statement {
 	qual := ""
 	switch p.Action {
 	case ActionRead:
-		qual = p.Table.QualifiedName()
+		qual = b.qualified(p.Table)
 		source = b.nodeSelect(p.Read, qual, qual, true)
 		outer = "SELECT * FROM pgrst_source"
 	case ActionCall:
@@ -274,7 +293,15 @@ func (b *builder) lateral(e *EmbedNode, parentQual string, a embedAliases) strin
 	r := e.Rel
 	var conds []string
 	from := r.To.QualifiedName() + " AS " + a.child
-	if r.Cardinality == ManyToMany {
+	if r.Computed != nil {
+		from = ident(r.Computed.Schema, r.Computed.Name) + "(" + b.rowRef(parentQual) + ") AS " + a.child
+		if r.Computed.RetSet {
+			conds = append(conds, "TRUE")
+		} else {
+			// A function returning one row returns a row of nulls for "none".
+			conds = append(conds, "NOT ("+a.child+" IS NULL)")
+		}
+	} else if r.Cardinality == ManyToMany {
 		j := b.next("pgrst_j")
 		from += ", " + r.Junction.QualifiedName() + " AS " + j
 		for i := range r.JToCols {
@@ -336,6 +363,9 @@ func (b *builder) lateral(e *EmbedNode, parentQual string, a embedAliases) strin
 // step comparable as jsonb (filters).
 func (b *builder) fieldExpr(qual string, col *Column, f Field, asJSONB bool) string {
 	expr := qual + "." + ident(col.Name)
+	if col.Computed != nil {
+		expr = ident(col.Computed.Schema, col.Computed.Name) + "(" + b.rowRef(qual) + ")"
+	}
 	if len(f.Path) == 0 {
 		return expr
 	}
@@ -502,7 +532,7 @@ func (b *builder) countSelect(p *Plan) string {
 		qual = ident(p.Call.Fn.Name)
 		from = "(" + b.callSQL(p) + ") AS " + qual
 	} else {
-		qual = p.Table.QualifiedName()
+		qual = b.qualified(p.Table)
 		from = qual
 	}
 	return b.nodeSelect(&n, qual, from, false)
@@ -520,7 +550,7 @@ func usesEmbed(conds []*Cond, e *EmbedNode) bool {
 // mutationSQL renders INSERT/UPDATE/DELETE ... RETURNING.
 func (b *builder) mutationSQL(p *Plan) string {
 	t, m := p.Table, p.Mutation
-	qn := t.QualifiedName()
+	qn := b.qualified(t)
 	returning := " RETURNING 1"
 	if p.Return == "representation" || p.Return == "headers-only" {
 		returning = " RETURNING " + qn + ".*"

@@ -114,3 +114,10 @@ BEGIN
 END $$;
 CREATE TABLE public.bookings (id int PRIMARY KEY, during int4range NOT NULL);
 INSERT INTO public.bookings VALUES (1, '[1,3)'), (2, '[3,6)'), (3, '[8,10)');
+-- Computed field and computed relationships.
+CREATE FUNCTION public.full_name(public.directors) RETURNS text LANGUAGE sql STABLE
+  AS $$ SELECT $1.first_name || ' ' || $1.last_name $$;
+CREATE FUNCTION public.top_films(public.directors) RETURNS SETOF public.films LANGUAGE sql STABLE
+  AS $$ SELECT * FROM public.films WHERE director_id = $1.id AND rating >= 8 ORDER BY id $$;
+CREATE FUNCTION public.boss(public.employees) RETURNS public.employees LANGUAGE sql STABLE
+  AS $$ SELECT * FROM public.employees WHERE id = $1.manager_id $$;
