@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"reflect"
-	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -168,46 +167,69 @@ func run(db *database.DB, write bool, st Statement) (int64, error) {
 	return n, err
 }
 
-// FuzzPlan: any query string against the fixture schema is planned and run
-// without a panic, and whatever fails is a 4xx (or PGRST201/203's 300) —
-// never a 5xx.
+// FuzzPlan: any request against the fixture schema — read, write or RPC,
+// any query string, Prefer header and body — is planned and run without a
+// panic, and whatever fails is a 4xx (or PGRST201/203's 300), never a 5xx.
+// Writes are rolled back.
 func FuzzPlan(f *testing.F) {
 	fx := loadFixture(f)
-	seeds := []struct{ resource, query string }{
-		{"films", "select=id,t:title,meta->>budget&year=gte.2000&order=title.desc&limit=10&offset=2"},
-		{"films", "select=title,directors(last_name),roles(character,actors(*))&roles.order=character&roles.limit=1"},
-		{"films", "select=id,actors!inner(id)&actors.first_name=eq.Tom&or=(id.eq.1,rating.is.null)"},
-		{"films", "select=id,...directors(last_name),roles()&roles=not.is.null&tags=cs.{a}&fts=wfts.x"},
-		{"orders", "select=id,billing:addresses!billing_address_id(city)&order=billing(city).desc"},
-		{"bookings", "during=ov.[1,2)&id=in.(1,2)&not.and=(id.gt.1,during=adj.[2,3))"},
-		{"films", "meta->studio->>name=like(any).{W*,P*}&title=imatch.^d&rating=not.isdistinct.1"},
+	targets := []struct {
+		name string
+		rpc  bool
+	}{
+		{"films", false}, {"directors", false}, {"actors", false}, {"roles", false}, {"technical_specs", false},
+		{"orders", false}, {"addresses", false}, {"employees", false}, {"film_titles", false}, {"bookings", false},
+		{"todos", false}, {"todo_notes", false},
+		{"add_them", true}, {"films_since", true}, {"film_stats", true}, {"years", true}, {"echo", true},
+		{"hello", true}, {"sum_all", true}, {"add_director", true}, {"touch", true},
 	}
-	resources := []string{"films", "directors", "actors", "roles", "technical_specs", "orders", "addresses",
-		"employees", "film_titles", "bookings", "todos", "todo_notes"}
+	methods := []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch, http.MethodDelete, http.MethodPut}
+	seeds := []struct {
+		target       int
+		method       int
+		query, prefs string
+		body         string
+	}{
+		{0, 0, "select=id,t:title,meta->>budget&year=gte.2000&order=title.desc&limit=10&offset=2", "count=exact", ""},
+		{0, 0, "select=title,directors(last_name),roles(character,actors(*))&roles.order=character&roles.limit=1", "", ""},
+		{0, 0, "select=id,actors!inner(id)&actors.first_name=eq.Tom&or=(id.eq.1,rating.is.null)", "count=planned", ""},
+		{0, 0, "select=id,...directors(last_name),roles()&roles=not.is.null&tags=cs.{a}&fts=wfts.x", "", ""},
+		{5, 0, "select=id,billing:addresses!billing_address_id(city)&order=billing(city).desc", "", ""},
+		{9, 0, "during=ov.[1,2)&id=in.(1,2)&not.and=(id.gt.1,during.adj.[2,3))", "", ""},
+		{1, 0, "select=full_name,top_films(title)&full_name=like.C*", "", ""},
+		{6, 2, "select=id", "return=representation,resolution=merge-duplicates", `[{"id":1,"city":"x"}]`},
+		{2, 2, `columns="first_name","last_name"`, "missing=default,return=headers-only", `{"first_name":"a","last_name":"b"}`},
+		{6, 3, "id=eq.1&select=city", "return=representation", `{"city":"y"}`},
+		{6, 4, "id=gt.100", "count=exact", ""},
+		{6, 5, "id=eq.9", "return=representation", `{"id":9,"city":"z"}`},
+		{12, 2, "", "", `{"a":1,"b":2}`},
+		{13, 0, "min_year=2000&select=title,directors(*)&rating=gt.5&limit=1", "count=exact", ""},
+		{16, 2, "", "", `{"x":[1,2]}`},
+		{18, 0, "nums=1&nums=2", "", ""},
+	}
 	for _, s := range seeds {
-		i := uint8(slices.Index(resources, s.resource))
-		f.Add(i, s.query, "count=exact")
-		f.Add(i, s.query, "")
+		f.Add(uint8(s.target), uint8(s.method), s.query, s.prefs, s.body)
 	}
-	anon := database.Caller{Identity: identity.Anonymous(), ReadOnly: true}
-	f.Fuzz(func(t *testing.T, which uint8, query, prefer string) {
-		resource := resources[int(which)%len(resources)]
-		h := http.Header{"Prefer": {prefer}}
-		_, st, err := build(fx.cache, http.MethodGet, resource, query, false, h)
+	anon := identity.Anonymous()
+	f.Fuzz(func(t *testing.T, which, method uint8, query, prefer, body string) {
+		target := targets[int(which)%len(targets)]
+		m := methods[int(method)%len(methods)]
+		h := http.Header{"Prefer": {prefer}, "X-Test-Body": {body}, "Content-Type": {"application/json"}}
+		p, st, err := build(fx.cache, m, target.name, query, target.rpc, h)
 		if err == nil {
-			err = fx.db.Pipeline(context.Background(), anon, database.Commit, nil,
-				database.Statement{SQL: st.SQL, Args: st.Args},
-				database.Statement{SQL: "SELECT 1"})
-			if err == nil && st.CountSQL != "" {
-				err = fx.db.Pipeline(context.Background(), anon, database.Commit, nil, database.Statement{SQL: st.CountSQL, Args: st.CountArgs})
+			caller := database.Caller{Identity: anon, ReadOnly: p.ReadOnly}
+			stmts := []database.Statement{{SQL: st.SQL, Args: st.Args}}
+			if st.CountSQL != "" {
+				stmts = append(stmts, database.Statement{SQL: st.CountSQL, Args: st.CountArgs})
 			}
+			err = fx.db.Pipeline(context.Background(), caller, database.Decide, func() bool { return false }, stmts...)
 		}
 		if err == nil {
 			return
 		}
 		e := asError(err, true)
 		if e.Status >= 500 {
-			t.Fatalf("%s?%s (Prefer: %s) = %d %s %s", resource, query, prefer, e.Status, e.Code, e.Message)
+			t.Fatalf("%s %s?%s (Prefer: %s) %q = %d %s %s", m, target.name, query, prefer, body, e.Status, e.Code, e.Message)
 		}
 	})
 }
