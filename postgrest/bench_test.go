@@ -139,6 +139,15 @@ func BenchmarkREST(b *testing.B) {
 			return floor.QueryRow(ctx, "SELECT row_to_json(t) FROM public.items t WHERE id = $1", 1+rand.IntN(benchRows)).Scan(&out)
 		}},
 	}
+	// REST_BENCH_ONLY=<name> keeps one scenario and the floor (profiling).
+	if only := os.Getenv("REST_BENCH_ONLY"); only != "" {
+		scenarios = slices.DeleteFunc(scenarios, func(s struct {
+			name string
+			op   func() error
+		}) bool {
+			return s.name != only && s.name != "d-pgx-floor"
+		})
+	}
 	// Warm up connections and prepared statements.
 	for _, s := range scenarios {
 		if _, err := load(s.op, time.Second/2); err != nil {
