@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Column is a column of an exposed table or view.
@@ -161,11 +162,6 @@ func (c *Cache) AllFunctions(schema string) []*Function {
 	return out
 }
 
-// Querier is what loading the cache needs (a pool or a connection).
-type Querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
 const tablesSQL = `
 SELECT n.nspname, c.relname, c.relkind IN ('v', 'm'),
   CASE WHEN c.relkind IN ('r', 'p') THEN true ELSE (pg_catalog.pg_relation_is_updatable(c.oid, true) & 8) = 8 END,
@@ -220,16 +216,6 @@ WHERE con.contype = 'f' AND con.conparentid = 0
   AND n1.nspname = ANY($1) AND n2.nspname = ANY($1)
 ORDER BY con.conname`
 
-// viewColumnsSQL maps columns of simple views to the base-table columns they
-// expose (same name, one base table per view column), so foreign keys of the
-// base tables become relationships of the views.
-const viewColumnsSQL = `
-SELECT u.view_schema::text, u.view_name::text, u.table_schema::text, u.table_name::text, u.column_name::text
-FROM information_schema.view_column_usage u
-JOIN information_schema.columns vc ON vc.table_schema = u.view_schema AND vc.table_name = u.view_name
-  AND vc.column_name = u.column_name
-WHERE u.view_schema = ANY($1) AND u.table_schema = ANY($1)`
-
 const functionsSQL = `
 SELECT n.nspname, p.proname, p.provolatile::text, p.proretset,
   pg_catalog.format_type(p.prorettype, NULL),
@@ -260,8 +246,10 @@ LEFT JOIN pg_catalog.pg_class rtc ON rtc.oid = rt.typrelid
 LEFT JOIN pg_catalog.pg_namespace rtn ON rtn.oid = rtc.relnamespace
 WHERE n.nspname = ANY($1) AND p.prokind = 'f' AND p.prorettype <> 'pg_catalog.trigger'::regtype`
 
-// LoadCache reads the exposed schemas from the catalog.
-func LoadCache(ctx context.Context, q Querier, schemas []string) (*Cache, error) {
+// LoadCache reads the exposed schemas from the catalog through pool (the
+// owner pool).
+func LoadCache(ctx context.Context, pool *pgxpool.Pool, schemas []string) (*Cache, error) {
+	q := pool
 	c := &Cache{Schemas: schemas, tables: map[string]*Table{}, functions: map[string][]*Function{}}
 	rows, err := q.Query(ctx, tablesSQL, schemas)
 	if err != nil {
@@ -331,53 +319,55 @@ func LoadCache(ctx context.Context, q Querier, schemas []string) (*Cache, error)
 		return nil, fmt.Errorf("load foreign keys: %w", err)
 	}
 
-	// Views: which base table columns each view exposes under the same name.
-	viewCols := map[*Table]map[*Table]map[string]bool{}
-	rows, err = q.Query(ctx, viewColumnsSQL, schemas)
+	// Views: which base-table column each view column exposes.
+	viewMap, err := viewOrigins(ctx, pool, c, schemas)
 	if err != nil {
-		return nil, fmt.Errorf("load view columns: %w", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var vs, vn, ts, tn, col string
-		if err := rows.Scan(&vs, &vn, &ts, &tn, &col); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("load view columns: %w", err)
-		}
-		v, ok1 := c.Table(vs, vn)
-		t, ok2 := c.Table(ts, tn)
-		if !ok1 || !ok2 || v == t {
-			continue
-		}
-		if viewCols[v] == nil {
-			viewCols[v] = map[*Table]map[string]bool{}
-		}
-		if viewCols[v][t] == nil {
-			viewCols[v][t] = map[string]bool{}
-		}
-		viewCols[v][t][col] = true
+	type source struct {
+		t    *Table
+		cols []string
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load view columns: %w", err)
-	}
-	// sources lists a relation and the views over it that expose all of cols.
-	sources := func(t *Table, cols []string) []*Table {
-		out := []*Table{t}
-		var views []*Table
-		for v, bases := range viewCols {
-			if exposed := bases[t]; exposed != nil && all(cols, exposed) {
-				views = append(views, v)
+	// sources lists a relation and the views exposing all of its cols, with
+	// the views' names for them.
+	sources := func(t *Table, cols []string) []source {
+		out := []source{{t, cols}}
+		for _, v := range sortedViews(viewMap) {
+			m := viewMap[v][t]
+			if m == nil {
+				continue
+			}
+			var vc []string
+			for _, col := range cols {
+				n, ok := m[col]
+				if !ok {
+					vc = nil
+					break
+				}
+				vc = append(vc, n)
+			}
+			if vc != nil {
+				out = append(out, source{v, vc})
 			}
 		}
-		sort.Slice(views, func(i, j int) bool { return views[i].Name < views[j].Name })
-		return append(out, views...)
+		return out
 	}
-	for _, v := range sortedViews(viewCols) {
-		// A view over one table with its whole primary key gets that key.
-		if len(v.PK) == 0 && len(viewCols[v]) == 1 {
-			for base, exposed := range viewCols[v] {
-				if len(base.PK) > 0 && all(base.PK, exposed) {
-					v.PK = slices.Clone(base.PK)
-					v.uniques = append(v.uniques, sortedCopy(base.PK))
+	for _, v := range sortedViews(viewMap) {
+		// A view over one table exposing its whole primary key gets that key.
+		if len(v.PK) == 0 && len(viewMap[v]) == 1 {
+			for base, m := range viewMap[v] {
+				var pk []string
+				for _, k := range base.PK {
+					if n, ok := m[k]; ok {
+						pk = append(pk, n)
+					} else {
+						pk = nil
+						break
+					}
+				}
+				if len(pk) > 0 {
+					v.PK = pk
+					v.uniques = append(v.uniques, sortedCopy(pk))
 				}
 			}
 		}
@@ -391,16 +381,16 @@ func LoadCache(ctx context.Context, q Querier, schemas []string) (*Cache, error)
 		}
 		for _, src := range sources(from, f.fromCols) {
 			for _, dst := range sources(to, f.toCols) {
-				oneToOne := src.hasUnique(f.fromCols)
-				m2o := &Relationship{From: src, To: dst, Constraint: f.name, FromCols: f.fromCols, ToCols: f.toCols,
+				oneToOne := src.t.hasUnique(src.cols)
+				m2o := &Relationship{From: src.t, To: dst.t, Constraint: f.name, FromCols: src.cols, ToCols: dst.cols,
 					Cardinality: ManyToOne, fkOnFrom: true}
-				o2m := &Relationship{From: dst, To: src, Constraint: f.name, FromCols: f.toCols, ToCols: f.fromCols,
+				o2m := &Relationship{From: dst.t, To: src.t, Constraint: f.name, FromCols: dst.cols, ToCols: src.cols,
 					Cardinality: OneToMany}
 				if oneToOne {
 					m2o.Cardinality, o2m.Cardinality = OneToOne, OneToOne
 				}
-				src.Rels = append(src.Rels, m2o)
-				dst.Rels = append(dst.Rels, o2m)
+				src.t.Rels = append(src.t.Rels, m2o)
+				dst.t.Rels = append(dst.t.Rels, o2m)
 			}
 		}
 	}
@@ -565,11 +555,126 @@ func all(cols []string, in map[string]bool) bool {
 	return true
 }
 
-func sortedViews(m map[*Table]map[*Table]map[string]bool) []*Table {
+func sortedViews(m map[*Table]map[*Table]map[string]string) []*Table {
 	out := make([]*Table, 0, len(m))
 	for v := range m {
 		out = append(out, v)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Schema+"."+out[i].Name < out[j].Schema+"."+out[j].Name })
 	return out
+}
+
+const attributesSQL = `
+SELECT c.oid, a.attnum, n.nspname, c.relname, a.attname
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'v', 'm', 'f', 'p') AND NOT c.relispartition
+  AND a.attnum > 0 AND NOT a.attisdropped`
+
+const viewDefsSQL = `
+SELECT c.oid, pg_catalog.pg_get_viewdef(c.oid)
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY($1) AND c.relkind IN ('v', 'm')`
+
+type colRef struct {
+	t   *Table
+	col string
+}
+
+// viewOrigins maps, for every exposed view, the base-table columns its
+// columns expose: view -> base table -> base column -> view column. The
+// origins are the ones PostgreSQL reports for the view's defining query
+// (the table and column of each output column, as in a RowDescription), so
+// renamed columns and joins are followed; views over views are followed to
+// their base tables. A view whose definition cannot be described is skipped.
+func viewOrigins(ctx context.Context, pool *pgxpool.Pool, c *Cache, schemas []string) (map[*Table]map[*Table]map[string]string, error) {
+	byOid := map[uint32]map[int16]colRef{}
+	rows, err := pool.Query(ctx, attributesSQL, schemas)
+	if err != nil {
+		return nil, fmt.Errorf("load attributes: %w", err)
+	}
+	for rows.Next() {
+		var oid uint32
+		var attnum int16
+		var schema, rel, col string
+		if err := rows.Scan(&oid, &attnum, &schema, &rel, &col); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load attributes: %w", err)
+		}
+		if t, ok := c.Table(schema, rel); ok {
+			if byOid[oid] == nil {
+				byOid[oid] = map[int16]colRef{}
+			}
+			byOid[oid][attnum] = colRef{t, col}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load attributes: %w", err)
+	}
+	type viewDef struct {
+		oid uint32
+		sql string
+	}
+	var defs []viewDef
+	rows, err = pool.Query(ctx, viewDefsSQL, schemas)
+	if err != nil {
+		return nil, fmt.Errorf("load view definitions: %w", err)
+	}
+	for rows.Next() {
+		var d viewDef
+		if err := rows.Scan(&d.oid, &d.sql); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("load view definitions: %w", err)
+		}
+		defs = append(defs, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load view definitions: %w", err)
+	}
+	direct := map[colRef]colRef{} // view column -> the column it selects
+	if len(defs) > 0 {
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load view definitions: %w", err)
+		}
+		defer conn.Release()
+		for _, d := range defs {
+			sd, err := conn.Conn().PgConn().Prepare(ctx, "", d.sql, nil)
+			if err != nil {
+				continue
+			}
+			for i, f := range sd.Fields {
+				view, ok := byOid[d.oid][int16(i+1)]
+				origin, ok2 := byOid[f.TableOID][int16(f.TableAttributeNumber)]
+				if ok && ok2 && f.TableOID != 0 {
+					direct[view] = origin
+				}
+			}
+		}
+	}
+	out := map[*Table]map[*Table]map[string]string{}
+	for view, o := range direct {
+		for depth := 0; o.t.IsView && depth < 16; depth++ {
+			next, ok := direct[o]
+			if !ok {
+				break
+			}
+			o = next
+		}
+		if o.t.IsView || o.t == view.t {
+			continue
+		}
+		if out[view.t] == nil {
+			out[view.t] = map[*Table]map[string]string{}
+		}
+		if out[view.t][o.t] == nil {
+			out[view.t][o.t] = map[string]string{}
+		}
+		if _, taken := out[view.t][o.t][o.col]; !taken {
+			out[view.t][o.t][o.col] = view.col
+		}
+	}
+	return out, nil
 }

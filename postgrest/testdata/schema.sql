@@ -121,3 +121,6 @@ CREATE FUNCTION public.top_films(public.directors) RETURNS SETOF public.films LA
   AS $$ SELECT * FROM public.films WHERE director_id = $1.id AND rating >= 8 ORDER BY id $$;
 CREATE FUNCTION public.boss(public.employees) RETURNS public.employees LANGUAGE sql STABLE
   AS $$ SELECT * FROM public.employees WHERE id = $1.manager_id $$;
+-- Views that rename key columns, and a view over a view.
+CREATE VIEW public.directors_renamed AS SELECT id AS director_key, last_name AS surname FROM public.directors;
+CREATE VIEW public.recent_films AS SELECT id, title, director_id AS made_by FROM public.film_titles WHERE year >= 2015;
