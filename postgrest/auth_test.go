@@ -3,6 +3,8 @@ package postgrest_test
 import (
 	"encoding/base64"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,6 +90,23 @@ func TestTokens(t *testing.T) {
 	)
 }
 
+// TestLimits: the caps on one request answer 4xx in PostgREST's format.
+func TestLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *config.Config) { c.MaxBodySize = 1024 })
+	svc := map[string]string{"apikey": e.ServiceKey, "Content-Type": "application/json"}
+	manyFilters := strings.Repeat("id=gt.0&", 101)
+	manyItems := "select=" + strings.Repeat("id,", 300) + "id"
+	e.Run(t,
+		apitest.Scenario{Name: "too many filters", Method: "GET", URL: "/rest/v1/films?" + manyFilters, Headers: svc,
+			WantStatus: 400, WantBody: []string{`"code":"PGRST100"`, `too many filters`}},
+		apitest.Scenario{Name: "too many select items", Method: "GET", URL: "/rest/v1/films?" + manyItems, Headers: svc,
+			WantStatus: 400, WantBody: []string{`too many select items`}},
+		apitest.Scenario{Name: "body too large", Method: "POST", URL: "/rest/v1/actors", Headers: svc,
+			Body: `{"first_name":"` + strings.Repeat("x", 2000) + `","last_name":"y"}`, WantStatus: 413},
+	)
+}
+
 func TestOpenAPI(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -118,6 +137,23 @@ func TestSchemaReload(t *testing.T) {
 		res, body := do(t, e, "GET", "/rest/v1/late", "", svc)
 		return res.StatusCode == 200 && body == `[{"id":7}]`
 	})
+	// Reloads never block requests: reads keep answering while a burst of
+	// notifications reloads the cache.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 30 {
+			e.DB.Exec(t, `NOTIFY pgrst, 'reload schema'`)
+		}
+	}()
+	for i := range 100 {
+		if res, body := do(t, e, "GET", "/rest/v1/films?select=id&id=eq.1", "", svc); res.StatusCode != 200 || body != `[{"id":1}]` {
+			t.Fatalf("read %d during reloads: %d %s", i, res.StatusCode, body)
+		}
+	}
+	wg.Wait()
+
 	// Without the event trigger, NOTIFY alone reloads.
 	e.DB.Exec(t, `ALTER EVENT TRIGGER pgstack_rest_ddl_watch DISABLE; ALTER EVENT TRIGGER pgstack_rest_drop_watch DISABLE;
 		ALTER TABLE public.late ADD COLUMN label text`)

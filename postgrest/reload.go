@@ -3,6 +3,7 @@ package postgrest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -32,18 +33,27 @@ type Schema struct {
 	wg     sync.WaitGroup
 }
 
-// NewSchema loads the cache once through pool (the owner pool) and starts
-// listening for reloads on a dedicated connection. Stop ends it.
+// NewSchema starts listening for reloads on a dedicated connection, then
+// loads the cache through pool (the owner pool): listening first means no
+// change between the load and the LISTEN goes unnoticed. Stop ends it.
 func NewSchema(ctx context.Context, pool *pgxpool.Pool, schemas []string, log *slog.Logger) (*Schema, error) {
 	s := &Schema{pool: pool, schemas: schemas, log: log, kick: make(chan struct{}, 1)}
-	if err := s.Reload(ctx); err != nil {
-		return nil, err
-	}
 	lctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
+	listening := make(chan struct{})
 	s.wg.Add(2)
-	go s.listen(lctx)
+	go s.listen(lctx, listening)
 	go s.reloader(lctx)
+	select {
+	case <-listening:
+	case <-ctx.Done():
+		s.Stop()
+		return nil, fmt.Errorf("listen on channel %s: %w", Channel, ctx.Err())
+	}
+	if err := s.Reload(ctx); err != nil {
+		s.Stop()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -105,12 +115,14 @@ func (s *Schema) reloader(ctx context.Context) {
 
 // listen holds one connection with LISTEN pgrst, reconnecting with backoff;
 // after a reconnect it reloads, since notifications may have been missed.
-func (s *Schema) listen(ctx context.Context) {
+func (s *Schema) listen(ctx context.Context, listening chan<- struct{}) {
 	defer s.wg.Done()
 	backoff := 100 * time.Millisecond
+	var once sync.Once
+	ready := func() { once.Do(func() { close(listening) }) }
 	first := true
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, !first)
+		err := s.listenOnce(ctx, !first, ready)
 		first = false
 		if ctx.Err() != nil {
 			return
@@ -127,7 +139,7 @@ func (s *Schema) listen(ctx context.Context) {
 	}
 }
 
-func (s *Schema) listenOnce(ctx context.Context, reload bool) error {
+func (s *Schema) listenOnce(ctx context.Context, reconnect bool, ready func()) error {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return err
@@ -136,7 +148,8 @@ func (s *Schema) listenOnce(ctx context.Context, reload bool) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{Channel}.Sanitize()); err != nil {
 		return err
 	}
-	if reload {
+	ready()
+	if reconnect {
 		s.Request()
 	}
 	for {
