@@ -1,6 +1,7 @@
 package postgrest_test
 
 import (
+	"context"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -8,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/pgstack/pgstack/internal/apitest"
 	"github.com/pgstack/pgstack/internal/config"
 	"github.com/pgstack/pgstack/internal/jwt"
+	"github.com/pgstack/pgstack/postgrest"
 )
 
 // TestOwnerOnly: with an owner-only policy, neither user can read, change or
@@ -153,6 +157,24 @@ func TestSchemaReload(t *testing.T) {
 		}
 	}
 	wg.Wait()
+
+	// A lost listener connection comes back and catches up.
+	conn, err := pgx.Connect(context.Background(), e.DB.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var killed int
+	err = conn.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1 AND datname = current_database()`, postgrest.ListenerApplicationName).Scan(&killed)
+	conn.Close(context.Background())
+	if err != nil || killed != 1 {
+		t.Fatalf("terminated %d listener connections (%v), want 1", killed, err)
+	}
+	e.DB.Exec(t, `CREATE TABLE public.later (id int PRIMARY KEY)`)
+	waitFor(t, func() bool {
+		res, _ := do(t, e, "GET", "/rest/v1/later", "", svc)
+		return res.StatusCode == 200
+	})
 
 	// Without the event trigger, NOTIFY alone reloads.
 	e.DB.Exec(t, `ALTER EVENT TRIGGER pgstack_rest_ddl_watch DISABLE; ALTER EVENT TRIGGER pgstack_rest_drop_watch DISABLE;

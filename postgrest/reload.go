@@ -18,6 +18,9 @@ import (
 // it after DDL.
 const Channel = "pgrst"
 
+// ListenerApplicationName names the listening connection in pg_stat_activity.
+const ListenerApplicationName = "pgstack rest schema listener"
+
 // Schema holds the current schema cache and reloads it on notification.
 // Requests take the current snapshot; a reload builds a new one and swaps it
 // in, so requests in flight are never blocked.
@@ -140,7 +143,9 @@ func (s *Schema) listen(ctx context.Context, listening chan<- struct{}) {
 }
 
 func (s *Schema) listenOnce(ctx context.Context, reconnect bool, ready func()) error {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	cfg := s.pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = ListenerApplicationName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
