@@ -31,7 +31,6 @@ const (
 	CodeAggregates         = "PGRST123"
 	CodeMaxAffected        = "PGRST124"
 	CodePath               = "PGRST125"
-	CodeNotImplemented     = "PGRST127"
 	CodeMaxAffectedRPC     = "PGRST128"
 	CodeNoRelationship     = "PGRST200"
 	CodeAmbiguousRelation  = "PGRST201"
@@ -41,9 +40,7 @@ const (
 	CodeNoTable            = "PGRST205"
 	CodeJWTDecode          = "PGRST301"
 	CodeJWTClaims          = "PGRST303"
-	CodeLimits             = "PGRST100"
 	CodeSchemaCacheMissing = "PGRST002"
-	CodeConnection         = "PGRST000"
 	CodeInternal           = "PGRSTX00"
 )
 

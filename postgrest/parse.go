@@ -499,12 +499,7 @@ func parseLogicTerm(term string) (*Filter, error) {
 	if !p.consume(".") {
 		return nil, fmt.Errorf("%s", p.expect("\".\""))
 	}
-	value := p.s[p.i:]
-	if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
-		// not a valid op expr anyway; fall through to the op parser's error
-		_ = value
-	}
-	f, err := parseOpExpr(unquoteLogicValue(value))
+	f, err := parseOpExpr(unquoteLogicValue(p.s[p.i:]))
 	if err != nil {
 		return nil, fmt.Errorf("%s", err.(*Error).Details)
 	}

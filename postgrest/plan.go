@@ -209,9 +209,6 @@ func (pl Planner) Plan(r *Request) (*Plan, error) {
 	if p.Return == "" {
 		p.Return = "minimal"
 	}
-	if r.Media.Singular() && p.Return == "minimal" {
-		// A singular write still has to count its rows; nothing is returned.
-	}
 	m := &Mutation{Resolution: r.Prefs.Resolution, MissingDefault: r.Prefs.Missing == "default"}
 	p.Mutation = m
 	switch p.Action {
@@ -417,9 +414,6 @@ func (pl Planner) embed(origin *Table, it *SelectItem) (*EmbedNode, error) {
 				e.Name, strings.Join(hints, ", ")))
 	}
 	r := matches[0]
-	if e.Spread && !r.ToOne() && false {
-		return nil, newError(http.StatusBadRequest, CodeNotImplemented, "A spread operation on '%s' is not possible", e.Name)
-	}
 	key := e.Name
 	if it.Alias != "" {
 		key = it.Alias

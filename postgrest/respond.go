@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -258,6 +257,5 @@ func allowed(t *Table) string {
 	if t.Deletable {
 		m = append(m, "DELETE")
 	}
-	sort.SliceStable(m, func(i, j int) bool { return false })
 	return strings.Join(m, ",")
 }

@@ -86,7 +86,7 @@ func BuildSQL(p *Plan) Statement {
 		qual = ident(p.Table.Name)
 		if p.Return == "representation" {
 			rep := *p.Read
-			rep.Where = withoutRoot(rep.Where)
+			rep.Where = nil // the mutation already applied the root filters
 			rep.Limit, rep.Offset = nil, 0
 			outer = b.nodeSelect(&rep, qual, `"pgrst_source" AS `+qual, true)
 		} else {
@@ -146,8 +146,6 @@ func BuildSQL(p *Plan) Statement {
 	return st
 }
 
-func withoutRoot([]*Cond) []*Cond { return nil }
-
 func bodyExpr(p *Plan) string {
 	if p.Head {
 		return "''::text"
@@ -188,7 +186,7 @@ func (b *builder) nodeSelect(n *ReadNode, qual, from string, withLimit bool) str
 	s.WriteString(" FROM ")
 	s.WriteString(from)
 	s.WriteString(joins)
-	if w := b.where(n.Where, qual, nil); w != "" {
+	if w := b.where(n.Where, qual); w != "" {
 		s.WriteString(" WHERE ")
 		s.WriteString(w)
 	}
@@ -325,7 +323,7 @@ func (b *builder) lateral(e *EmbedNode, parentQual string, a embedAliases) strin
 	sub.WriteString(joins)
 	sub.WriteString(" WHERE ")
 	sub.WriteString(strings.Join(conds, " AND "))
-	if w := b.where(n.Where, a.child, nil); w != "" {
+	if w := b.where(n.Where, a.child); w != "" {
 		sub.WriteString(" AND ")
 		sub.WriteString(w)
 	}
@@ -398,7 +396,7 @@ var sqlOps = map[string]string{
 var tsFuncs = map[string]string{"fts": "to_tsquery", "plfts": "plainto_tsquery", "phfts": "phraseto_tsquery", "wfts": "websearch_to_tsquery"}
 
 // where renders ANDed conditions.
-func (b *builder) where(conds []*Cond, qual string, _ any) string {
+func (b *builder) where(conds []*Cond, qual string) string {
 	var parts []string
 	for _, c := range conds {
 		parts = append(parts, b.cond(c, qual))
@@ -623,13 +621,13 @@ func (b *builder) mutationSQL(p *Plan) string {
 		}
 		s.WriteString("UPDATE " + qn + " SET " + strings.Join(sets, ", "))
 		s.WriteString(" FROM json_populate_record(NULL::" + qn + ", " + b.arg(string(m.Body)) + "::json) AS pgrst_body")
-		if w := b.where(p.Where, qn, nil); w != "" {
+		if w := b.where(p.Where, qn); w != "" {
 			s.WriteString(" WHERE " + w)
 		}
 		s.WriteString(returning)
 	case ActionDelete:
 		s.WriteString("DELETE FROM " + qn)
-		if w := b.where(p.Where, qn, nil); w != "" {
+		if w := b.where(p.Where, qn); w != "" {
 			s.WriteString(" WHERE " + w)
 		}
 		s.WriteString(returning)
