@@ -27,6 +27,8 @@ import (
 type Handler struct {
 	DB     *database.DB
 	Schema *Schema
+	// MaxRows caps the rows of every read node (REST_MAX_ROWS); 0 is no cap.
+	MaxRows int64
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +93,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	plan, err := Planner{Cache: cache}.Plan(req)
+	plan, err := Planner{Cache: cache, MaxRows: h.MaxRows}.Plan(req)
 	if err != nil {
 		return err
 	}

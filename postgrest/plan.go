@@ -143,6 +143,23 @@ type Call struct {
 // Planner plans requests against a schema cache.
 type Planner struct {
 	Cache *Cache
+	// MaxRows caps every read node (the root and each embed) of reads and
+	// RPC results, as PostgREST's db-max-rows; 0 is no cap.
+	MaxRows int64
+}
+
+// capRows applies MaxRows to n and its embeds.
+func (pl Planner) capRows(n *ReadNode) {
+	if pl.MaxRows <= 0 || n == nil {
+		return
+	}
+	if n.Limit == nil || *n.Limit > pl.MaxRows {
+		m := pl.MaxRows
+		n.Limit = &m
+	}
+	for _, e := range n.Embeds {
+		pl.capRows(e.Node)
+	}
 }
 
 // Plan resolves r.
@@ -626,6 +643,7 @@ func (pl Planner) applyRange(p *Plan, r *Request) error {
 			n.Limit = nil
 		}
 	}
+	pl.capRows(n)
 	p.Offset, p.Limit = n.Offset, n.Limit
 	return nil
 }

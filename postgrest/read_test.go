@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pgstack/pgstack/internal/apitest"
+	"github.com/pgstack/pgstack/internal/config"
 )
 
 // jsonEq checks that the body is JSON equal to want.
@@ -309,5 +310,23 @@ func TestRangesAndCounts(t *testing.T) {
 			WantBody: []string{`"code":"PGRST122"`, `Invalid preferences: foo=bar`}},
 		apitest.Scenario{Name: "lenient handling ignores them", Method: "GET", URL: "/rest/v1/films?limit=1",
 			Headers: h("Prefer", "foo=bar"), WantStatus: 200},
+	)
+}
+
+// TestMaxRows: REST_MAX_ROWS caps every read node, embeds and RPC results
+// included, and counts still report the whole set.
+func TestMaxRows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *config.Config) { c.RESTMaxRows = 2 })
+	h := map[string]string{"apikey": e.ServiceKey, "Prefer": "count=exact"}
+	e.Run(t,
+		apitest.Scenario{Name: "root and embeds capped", Method: "GET", Headers: h,
+			URL:        "/rest/v1/directors?select=id,films(id)&order=id&films.order=id",
+			WantStatus: 206, WantHeaders: map[string]string{"Content-Range": "0-1/3"},
+			Check:      jsonEq(`[{"id":1,"films":[{"id":1},{"id":2}]},{"id":2,"films":[{"id":3},{"id":4}]}]`)},
+		apitest.Scenario{Name: "a smaller limit wins", Method: "GET", Headers: h, URL: "/rest/v1/films?select=id&order=id&limit=1",
+			WantStatus: 206, WantHeaders: map[string]string{"Content-Range": "0-0/6"}},
+		apitest.Scenario{Name: "rpc results capped", Method: "GET", Headers: h, URL: "/rest/v1/rpc/films_since?min_year=2000&select=id",
+			WantStatus: 206, WantHeaders: map[string]string{"Content-Range": "0-1/6"}},
 	)
 }

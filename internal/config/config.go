@@ -44,6 +44,7 @@ type Config struct {
 	CORSAllowedOrigins []string
 
 	RESTSchemas       []string
+	RESTMaxRows       int64
 	EnableSQLEndpoint bool
 	EdgeRuntimeURL    string
 	SiteURL           string
@@ -72,6 +73,7 @@ var Vars = []Var{
 	{"MAX_BODY_SIZE", "1048576", "Largest accepted request body, in bytes (413 beyond)."},
 	{"CORS_ALLOWED_ORIGINS", "*", "Comma-separated origins allowed by CORS."},
 	{"REST_SCHEMAS", "public", "Comma-separated schemas exposed at /rest/v1."},
+	{"REST_MAX_ROWS", "0 (no cap)", "Most rows a /rest/v1 read or RPC returns per resource, embeds included (PostgREST's db-max-rows; Supabase uses 1000)."},
 	{"ENABLE_SQL_ENDPOINT", "false (true under start)", "Serve POST /api/sql to the service role."},
 	{"EDGE_RUNTIME_URL", "", "Base URL of a Supabase edge-runtime sidecar for deno functions."},
 	{"SITE_URL", "http://localhost:3000", "URL of the application, used in e-mail links and redirects."},
@@ -147,6 +149,7 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 	integer("DB_POOL_SIZE", &pool, 1)
 	c.DBPoolSize = int(pool)
 	integer("MAX_BODY_SIZE", &c.MaxBodySize, 1)
+	integer("REST_MAX_ROWS", &c.RESTMaxRows, 0)
 
 	if v, ok := get("STATEMENT_TIMEOUT"); ok {
 		d, err := time.ParseDuration(v)
