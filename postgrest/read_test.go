@@ -323,7 +323,7 @@ func TestMaxRows(t *testing.T) {
 		apitest.Scenario{Name: "root and embeds capped", Method: "GET", Headers: h,
 			URL:        "/rest/v1/directors?select=id,films(id)&order=id&films.order=id",
 			WantStatus: 206, WantHeaders: map[string]string{"Content-Range": "0-1/3"},
-			Check:      jsonEq(`[{"id":1,"films":[{"id":1},{"id":2}]},{"id":2,"films":[{"id":3},{"id":4}]}]`)},
+			Check: jsonEq(`[{"id":1,"films":[{"id":1},{"id":2}]},{"id":2,"films":[{"id":3},{"id":4}]}]`)},
 		apitest.Scenario{Name: "a smaller limit wins", Method: "GET", Headers: h, URL: "/rest/v1/films?select=id&order=id&limit=1",
 			WantStatus: 206, WantHeaders: map[string]string{"Content-Range": "0-0/6"}},
 		apitest.Scenario{Name: "rpc results capped", Method: "GET", Headers: h, URL: "/rest/v1/rpc/films_since?min_year=2000&select=id",
