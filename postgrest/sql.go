@@ -105,7 +105,7 @@ func BuildSQL(p *Plan) Statement {
 		if p.Prefs.Count == "exact" || p.Prefs.Count == "estimated" {
 			if limited {
 				sql.WriteString(", pgrst_source_count AS (")
-				sql.WriteString(b.countSelect(p))
+				sql.WriteString(b.countSelect(p, true))
 				sql.WriteString(")")
 				total = "(SELECT pg_catalog.count(*) FROM pgrst_source_count)"
 			} else {
@@ -113,7 +113,7 @@ func BuildSQL(p *Plan) Statement {
 			}
 		} else {
 			cb := &builder{}
-			st.CountSQL = "EXPLAIN (FORMAT JSON) " + cb.countSelect(p)
+			st.CountSQL = "EXPLAIN (FORMAT JSON) " + cb.countSelect(p, false)
 			st.CountArgs = cb.args
 		}
 	} else if p.Prefs.Count != "" {
@@ -509,8 +509,11 @@ func (b *builder) orderBy(n *ReadNode, qual string) string {
 	return " ORDER BY " + strings.Join(terms, ", ")
 }
 
-// countSelect is the root read without output, order and range.
-func (b *builder) countSelect(p *Plan) string {
+// countSelect is the root read without output, order and range. For RPC,
+// inCTE reads the function's result from pgrst_source, so the function runs
+// once per request; the EXPLAIN of a planned count calls it (EXPLAIN does
+// not run it).
+func (b *builder) countSelect(p *Plan, inCTE bool) string {
 	n := *p.Read
 	n.Items = nil
 	n.Order = nil
@@ -524,11 +527,15 @@ func (b *builder) countSelect(p *Plan) string {
 	n.Embeds = keep
 	qual, from := "", ""
 	if p.Action == ActionCall {
+		source := "pgrst_source"
+		if !inCTE {
+			source = "(" + b.callSQL(p) + ")"
+		}
 		if p.Call.Scalar {
-			return "SELECT 1 FROM (" + b.callSQL(p) + ") pgrst_c"
+			return "SELECT 1 FROM " + source + " pgrst_c"
 		}
 		qual = ident(p.Call.Fn.Name)
-		from = "(" + b.callSQL(p) + ") AS " + qual
+		from = source + " AS " + qual
 	} else {
 		qual = b.qualified(p.Table)
 		from = qual

@@ -124,3 +124,7 @@ CREATE FUNCTION public.boss(public.employees) RETURNS public.employees LANGUAGE 
 -- Views that rename key columns, and a view over a view.
 CREATE VIEW public.directors_renamed AS SELECT id AS director_key, last_name AS surname FROM public.directors;
 CREATE VIEW public.recent_films AS SELECT id, title, director_id AS made_by FROM public.film_titles WHERE year >= 2015;
+-- A volatile set-returning function that records its calls.
+CREATE TABLE public.calls (id serial PRIMARY KEY);
+CREATE FUNCTION public.log_and_list() RETURNS SETOF public.addresses LANGUAGE sql VOLATILE
+  AS $$ INSERT INTO public.calls DEFAULT VALUES; SELECT * FROM public.addresses ORDER BY id $$;
