@@ -181,8 +181,7 @@ func bodyExpr(p *Plan) string {
 func (b *builder) nodeSelect(n *ReadNode, qual, from string, withLimit bool) string {
 	items, joins := b.itemsAndJoins(n, qual)
 	var s strings.Builder
-	s.WriteString("SELECT ")
-	s.WriteString(items)
+	s.WriteString(selectList(items))
 	s.WriteString(" FROM ")
 	s.WriteString(from)
 	s.WriteString(joins)
@@ -195,6 +194,16 @@ func (b *builder) nodeSelect(n *ReadNode, qual, from string, withLimit bool) str
 		s.WriteString(b.limitOffset(n))
 	}
 	return s.String()
+}
+
+// selectList is SELECT items; with no items it selects zero columns (a
+// hidden embed, a count), which PostgreSQL allows: json_agg of such rows is
+// [{}] and a row of them is distinct from NULL.
+func selectList(items string) string {
+	if items == "" {
+		return "SELECT"
+	}
+	return "SELECT " + items
 }
 
 func (b *builder) limitOffset(n *ReadNode) string {
@@ -253,9 +262,6 @@ func (b *builder) itemsAndJoins(n *ReadNode, qual string) (string, string) {
 		}
 	}
 	b.remember(aliases)
-	if len(items) == 0 {
-		items = append(items, "1 AS pgrst_exists")
-	}
 	return strings.Join(items, ", "), joins.String()
 }
 
@@ -316,8 +322,7 @@ func (b *builder) lateral(e *EmbedNode, parentQual string, a embedAliases) strin
 	n := e.Node
 	items, joins := b.itemsAndJoins(n, a.child)
 	var sub strings.Builder
-	sub.WriteString("SELECT ")
-	sub.WriteString(items)
+	sub.WriteString(selectList(items))
 	sub.WriteString(" FROM ")
 	sub.WriteString(from)
 	sub.WriteString(joins)
