@@ -41,9 +41,10 @@ const benchRows = 10000
 //	(d) the floor: SELECT row_to_json(t) FROM items t WHERE id = $1 sent
 //	    straight through a pgx pool (one round trip, no HTTP, no role switch)
 //
-// plus two rows that locate the cost: the HTTP stack alone (a 404 through
-// the same middleware) and the caller pipeline alone (role and claims setup
-// plus the floor's statement, no HTTP).
+// plus three rows that locate the cost: (a) through the router without a
+// network (httptest recorder), the HTTP stack alone (a 404 through the same
+// middleware and network) and the caller pipeline alone (role and claims
+// setup plus the floor's statement, no HTTP).
 //
 // in the same process, interleaving the four in rounds so they see the same
 // machine load, and reports req/s, p50 and p99 of each and (a)/(d).
@@ -125,6 +126,17 @@ func BenchmarkREST(b *testing.B) {
 		}},
 		{"c-embed-2-levels", func() error {
 			return get("/rest/v1/directors?select=last_name,films(title,roles(character,actors(first_name)))&id=eq." + strconv.Itoa(1+rand.IntN(3)))
+		}},
+		{"a-direct-no-network", func() error {
+			req := httptest.NewRequest(http.MethodGet, "/rest/v1/items?id=eq."+strconv.Itoa(1+rand.IntN(benchRows)), nil)
+			req.Header.Set("apikey", anonKey)
+			req.Header.Set("Authorization", "Bearer "+token)
+			rec := httptest.NewRecorder()
+			srv.Handler().ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				return fmt.Errorf("status %d", rec.Code)
+			}
+			return nil
 		}},
 		{"http-only-404", func() error {
 			req, _ := http.NewRequest(http.MethodGet, hs.URL+"/nope", nil)
