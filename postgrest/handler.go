@@ -29,6 +29,8 @@ type Handler struct {
 	Schema *Schema
 	// MaxRows caps the rows of every read node (REST_MAX_ROWS); 0 is no cap.
 	MaxRows int64
+	// Aggregates allows aggregate functions in select (REST_AGGREGATES).
+	Aggregates bool
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +95,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	plan, err := Planner{Cache: cache, MaxRows: h.MaxRows}.Plan(req)
+	plan, err := Planner{Cache: cache, MaxRows: h.MaxRows, Aggregates: h.Aggregates}.Plan(req)
 	if err != nil {
 		return err
 	}

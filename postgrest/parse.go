@@ -48,8 +48,10 @@ type SelectItem struct {
 	Field Field
 	Alias string
 	Cast  string
-	// Aggregate is count, sum, avg, min or max (rejected: aggregates are off).
+	// Aggregate is count, sum, avg, min or max; Cast then applies to its
+	// result and InnerCast to the column it aggregates (col::numeric.sum()).
 	Aggregate string
+	InnerCast string
 	Embed     *Embed
 }
 
@@ -860,7 +862,9 @@ func (p *scanner) selectItem(depth int, count *int) (*SelectItem, error) {
 	// count() on its own.
 	if name == "count" && p.consume("()") {
 		item.Aggregate = "count"
-		p.castSuffix(item)
+		if err := p.castSuffix(item); err != nil {
+			return nil, err
+		}
 		return item, nil
 	}
 	// Embed: name[!hint][!inner|!left](...)
@@ -915,6 +919,7 @@ func (p *scanner) selectItem(depth int, count *int) (*SelectItem, error) {
 			return nil, parseError("select parameter", p.s, "expecting an aggregate: count(), sum(), avg(), min() or max()")
 		}
 		item.Aggregate = agg
+		item.InnerCast, item.Cast = item.Cast, ""
 		if err := p.castSuffix(item); err != nil {
 			return nil, err
 		}

@@ -33,6 +33,12 @@ func TestParseQuery(t *testing.T) {
 				{Field: Field{Name: "arr", Path: []JSONStep{{Key: "0", Index: true}}}},
 				{Field: Field{Name: "arr", Path: []JSONStep{{Key: "-1", Index: true}, {Key: "k", Text: true}}}},
 			}}},
+		{name: "aggregates with casts", query: "select=t:year::numeric.sum()::int,count(),rating.max()",
+			want: &Query{Select: []*SelectItem{
+				{Alias: "t", Field: Field{Name: "year"}, Aggregate: "sum", InnerCast: "numeric", Cast: "int"},
+				{Aggregate: "count"},
+				{Field: Field{Name: "rating"}, Aggregate: "max"},
+			}}},
 		{name: "quoted names", query: `select="a.b","c,d"`,
 			want: &Query{Select: []*SelectItem{{Field: Field{Name: "a.b"}}, {Field: Field{Name: "c,d"}}}}},
 		{name: "filters with not, modifiers and language", query: "a=not.eq.1&b=like(any).{x*,y*}&c=fts(english).cat&d=in.(1,\"2,3\")&e=is.NULL",

@@ -75,11 +75,25 @@ type ReadNode struct {
 // OutItem is one output column.
 type OutItem struct {
 	Star   bool
-	Column *Column
+	Column *Column // nil for count()
 	Field  Field
 	Key    string // output key
 	Cast   string
 	Embed  *EmbedNode
+	// Aggregate (count, sum, avg, min, max) with the cast of its input.
+	Aggregate string
+	InnerCast string
+}
+
+// hasAggregates reports whether the node's output aggregates (the other
+// output columns are then its GROUP BY).
+func (n *ReadNode) hasAggregates() bool {
+	for _, it := range n.Items {
+		if it.Aggregate != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // EmbedNode is an embedded relation.
@@ -143,6 +157,9 @@ type Call struct {
 // Planner plans requests against a schema cache.
 type Planner struct {
 	Cache *Cache
+	// Aggregates allows count(), sum(), avg(), min() and max() in select
+	// (PostgREST's db-aggregates-enabled; off by default: PGRST123).
+	Aggregates bool
 	// MaxRows caps every read node (the root and each embed) of reads and
 	// RPC results, as PostgREST's db-max-rows; 0 is no cap.
 	MaxRows int64
@@ -180,9 +197,11 @@ func (pl Planner) Plan(r *Request) (*Plan, error) {
 		schema = r.Profile
 	}
 	p := &Plan{Schema: schema, Media: r.Media, Prefs: r.Prefs, Head: r.Method == http.MethodHead}
-	for _, sel := range r.Query.Select {
-		if err := rejectAggregates(sel); err != nil {
-			return nil, err
+	if !pl.Aggregates {
+		for _, sel := range r.Query.Select {
+			if err := rejectAggregates(sel); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if r.RPC {
@@ -355,6 +374,12 @@ func (pl Planner) readNode(rel *Table, items []*SelectItem, from *Table, depth i
 			if !e.Hidden {
 				n.Items = append(n.Items, &OutItem{Embed: e, Key: e.Key})
 			}
+		case it.Aggregate == "count" && it.Field.Name == "":
+			key := it.Alias
+			if key == "" {
+				key = "count"
+			}
+			n.Items = append(n.Items, &OutItem{Aggregate: "count", Key: key, Cast: it.Cast})
 		default:
 			col, ok := rel.Column(it.Field.Name)
 			if !ok {
@@ -363,8 +388,12 @@ func (pl Planner) readNode(rel *Table, items []*SelectItem, from *Table, depth i
 			key := it.Alias
 			if key == "" {
 				key = it.Field.Key()
+				if it.Aggregate != "" {
+					key = it.Aggregate
+				}
 			}
-			n.Items = append(n.Items, &OutItem{Column: col, Field: it.Field, Key: key, Cast: it.Cast})
+			n.Items = append(n.Items, &OutItem{Column: col, Field: it.Field, Key: key, Cast: it.Cast,
+				Aggregate: it.Aggregate, InnerCast: it.InnerCast})
 		}
 	}
 	return n, nil

@@ -333,3 +333,32 @@ func TestMaxRows(t *testing.T) {
 			WantStatus: 206, WantHeaders: map[string]string{"Content-Range": "0-1/6"}},
 	)
 }
+
+// TestAggregates: with REST_AGGREGATES, aggregate functions group by the
+// other selected columns, at the root and inside embeds.
+func TestAggregates(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *config.Config) { c.RESTAggregates = true })
+	h := map[string]string{"apikey": e.ServiceKey}
+	e.Run(t,
+		apitest.Scenario{Name: "count()", Method: "GET", Headers: h, URL: "/rest/v1/films?select=count()&year=lt.2020",
+			WantStatus: 200, Check: jsonEq(`[{"count":3}]`)},
+		apitest.Scenario{Name: "grouped with aliases and casts", Method: "GET", Headers: h,
+			URL:        "/rest/v1/films?select=director_id,n:count(),best:rating.max(),total:year.sum()::text&director_id=not.is.null&order=director_id",
+			WantStatus: 200, Check: jsonEq(`[{"director_id":1,"n":2,"best":8.8,"total":"4024"},
+				{"director_id":2,"n":2,"best":7.4,"total":"4040"},{"director_id":3,"n":1,"best":8.0,"total":"2021"}]`)},
+		apitest.Scenario{Name: "input cast", Method: "GET", Headers: h,
+			URL:        "/rest/v1/films?select=avg:year::numeric.avg()::int&id=in.(1,2)",
+			WantStatus: 200, Check: jsonEq(`[{"avg":2012}]`)},
+		apitest.Scenario{Name: "inside an embed", Method: "GET", Headers: h,
+			URL:        "/rest/v1/directors?select=last_name,films(count())&order=id",
+			WantStatus: 200, Check: jsonEq(`[{"last_name":"Nolan","films":[{"count":2}]},{"last_name":"Gerwig","films":[{"count":2}]},
+				{"last_name":"Villeneuve","films":[{"count":1}]}]`)},
+		apitest.Scenario{Name: "grouped by an embed", Method: "GET", Headers: h,
+			URL:        "/rest/v1/films?select=count(),directors(last_name)&director_id=eq.1",
+			WantStatus: 200, Check: jsonEq(`[{"count":2,"directors":{"last_name":"Nolan"}}]`)},
+	)
+	off := newEnv(t)
+	off.Run(t, apitest.Scenario{Name: "off by default", Method: "GET", Headers: map[string]string{"apikey": off.ServiceKey},
+		URL: "/rest/v1/films?select=count()", WantStatus: 400, WantBody: []string{`"code":"PGRST123"`}})
+}

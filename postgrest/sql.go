@@ -25,6 +25,8 @@ type builder struct {
 	// laterals are the SQL aliases of the embeds rendered so far; related
 	// orders and embed null filters reference them.
 	laterals map[*EmbedNode]embedAliases
+	// groupBy is the GROUP BY of the node itemsAndJoins rendered last.
+	groupBy []string
 	// rowRefs maps a schema-qualified column qualifier to the name that
 	// references the whole row (computed fields and relationships take it).
 	rowRefs map[string]string
@@ -180,6 +182,7 @@ func bodyExpr(p *Plan) string {
 // LIMIT ... for a node whose columns are referenced through qual.
 func (b *builder) nodeSelect(n *ReadNode, qual, from string, withLimit bool) string {
 	items, joins := b.itemsAndJoins(n, qual)
+	groupBy := b.groupBy
 	var s strings.Builder
 	s.WriteString(selectList(items))
 	s.WriteString(" FROM ")
@@ -188,6 +191,9 @@ func (b *builder) nodeSelect(n *ReadNode, qual, from string, withLimit bool) str
 	if w := b.where(n.Where, qual); w != "" {
 		s.WriteString(" WHERE ")
 		s.WriteString(w)
+	}
+	if len(groupBy) > 0 {
+		s.WriteString(" GROUP BY " + strings.Join(groupBy, ", "))
 	}
 	s.WriteString(b.orderBy(n, qual))
 	if withLimit {
@@ -222,6 +228,8 @@ func (b *builder) limitOffset(n *ReadNode) string {
 type embedAliases struct{ lateral, child string }
 
 func (b *builder) itemsAndJoins(n *ReadNode, qual string) (string, string) {
+	grouped := n.hasAggregates()
+	var groupBy []string
 	aliases := map[*EmbedNode]embedAliases{}
 	var joins strings.Builder
 	for _, e := range n.Embeds {
@@ -234,26 +242,51 @@ func (b *builder) itemsAndJoins(n *ReadNode, qual string) (string, string) {
 		switch {
 		case it.Star:
 			items = append(items, qual+".*")
+			if grouped {
+				// The primary key determines the other columns.
+				for _, k := range n.Rel.PK {
+					groupBy = append(groupBy, qual+"."+ident(k))
+				}
+			}
 		case it.Embed != nil:
 			e, a := it.Embed, aliases[it.Embed]
 			switch {
 			case e.Spread:
 				for _, k := range outputKeys(e.Node) {
-					if e.Rel.ToOne() {
-						items = append(items, a.lateral+"."+ident(k)+" AS "+ident(k))
-					} else {
-						items = append(items, "COALESCE("+a.lateral+"."+ident(k)+", '[]') AS "+ident(k))
+					expr := a.lateral + "." + ident(k)
+					if !e.Rel.ToOne() {
+						expr = "COALESCE(" + expr + jsonbIf(grouped) + ", '[]')"
 					}
+					if grouped {
+						groupBy = append(groupBy, expr)
+					}
+					items = append(items, expr+" AS "+ident(k))
 				}
 			case e.Rel.ToOne():
-				items = append(items, "row_to_json("+a.lateral+".*) AS "+ident(e.Key))
+				items = append(items, "row_to_json("+a.lateral+".*)"+jsonbIf(grouped)+" AS "+ident(e.Key))
 			default:
-				items = append(items, "COALESCE("+a.lateral+"."+a.lateral+", '[]') AS "+ident(e.Key))
+				items = append(items, "COALESCE("+a.lateral+"."+a.lateral+jsonbIf(grouped)+", '[]') AS "+ident(e.Key))
 			}
+		case it.Aggregate != "":
+			expr := "count(*)"
+			if it.Column != nil {
+				expr = b.fieldExpr(qual, it.Column, it.Field, false)
+				if it.InnerCast != "" {
+					expr = "CAST(" + expr + " AS " + it.InnerCast + ")"
+				}
+				expr = it.Aggregate + "(" + expr + ")"
+			}
+			if it.Cast != "" {
+				expr = "CAST(" + expr + " AS " + it.Cast + ")"
+			}
+			items = append(items, expr+" AS "+ident(it.Key))
 		default:
 			expr := b.fieldExpr(qual, it.Column, it.Field, false)
 			if it.Cast != "" {
 				expr = "CAST(" + expr + " AS " + it.Cast + ")"
+			}
+			if grouped {
+				groupBy = append(groupBy, expr)
 			}
 			if it.Key != it.Column.Name || len(it.Field.Path) > 0 || it.Cast != "" {
 				expr += " AS " + ident(it.Key)
@@ -261,6 +294,20 @@ func (b *builder) itemsAndJoins(n *ReadNode, qual string) (string, string) {
 			items = append(items, expr)
 		}
 	}
+	if grouped {
+		// Embedded values are grouped as jsonb (json has no equality).
+		for _, it := range n.Items {
+			if it.Embed != nil && !it.Embed.Spread {
+				a := aliases[it.Embed]
+				if it.Embed.Rel.ToOne() {
+					groupBy = append(groupBy, "row_to_json("+a.lateral+".*)::jsonb")
+				} else {
+					groupBy = append(groupBy, "COALESCE("+a.lateral+"."+a.lateral+"::jsonb, '[]')")
+				}
+			}
+		}
+	}
+	b.groupBy = groupBy
 	b.remember(aliases)
 	return strings.Join(items, ", "), joins.String()
 }
@@ -272,6 +319,13 @@ func (b *builder) remember(m map[*EmbedNode]embedAliases) {
 	for k, v := range m {
 		b.laterals[k] = v
 	}
+}
+
+func jsonbIf(b bool) string {
+	if b {
+		return "::jsonb"
+	}
+	return ""
 }
 
 // outputKeys lists the keys a node outputs (for spreads).
@@ -321,6 +375,7 @@ func (b *builder) lateral(e *EmbedNode, parentQual string, a embedAliases) strin
 	}
 	n := e.Node
 	items, joins := b.itemsAndJoins(n, a.child)
+	groupBy := b.groupBy
 	var sub strings.Builder
 	sub.WriteString(selectList(items))
 	sub.WriteString(" FROM ")
@@ -331,6 +386,9 @@ func (b *builder) lateral(e *EmbedNode, parentQual string, a embedAliases) strin
 	if w := b.where(n.Where, a.child); w != "" {
 		sub.WriteString(" AND ")
 		sub.WriteString(w)
+	}
+	if len(groupBy) > 0 {
+		sub.WriteString(" GROUP BY " + strings.Join(groupBy, ", "))
 	}
 	sub.WriteString(b.orderBy(n, a.child))
 	sub.WriteString(b.limitOffset(n))

@@ -25,7 +25,8 @@ func mountREST(r chi.Router, d Deps) error {
 		return fmt.Errorf("load REST schema cache: %w", err)
 	}
 	d.DB.OnClose(schema.Stop)
-	h := &postgrest.Handler{DB: d.DB, Schema: schema, MaxRows: d.Config.RESTMaxRows}
+	h := &postgrest.Handler{DB: d.DB, Schema: schema, MaxRows: d.Config.RESTMaxRows,
+		Aggregates: d.Config.RESTAggregates}
 	// Clients send the same tokens on every request: verify each pair once.
 	ids := identity.NewCache(d.Keys, 10000, nil)
 	r.Route("/rest/v1", func(r chi.Router) {
