@@ -5,13 +5,15 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/pgstack/pgstack/internal/config"
 )
 
 // FuzzHTTP sends arbitrary requests through the assembled router — any
 // method, path, query string, Prefer, Accept, Range, profile and body — and
 // fails on any 5xx. The service key lets writes reach the database.
 func FuzzHTTP(f *testing.F) {
-	e := newEnv(f)
+	e := newEnv(f, func(c *config.Config) { c.RESTAggregates, c.RESTMaxRows = true, 100 })
 	seeds := [][6]string{
 		{"GET", "films?select=id,directors(*)&limit=1", "count=exact", "application/json", "0-1", ""},
 		{"HEAD", "films?order=id.desc", "count=planned", "*/*", "", ""},
@@ -23,6 +25,7 @@ func FuzzHTTP(f *testing.F) {
 		{"GET", "rpc/films_since?min_year=2000&select=title&limit=2", "count=exact", "", "", ""},
 		{"GET", "", "", "application/openapi+json", "", ""},
 		{"OPTIONS", "films", "", "", "", ""},
+		{"GET", "films?select=director_id,count(),rating.avg()::int,directors(*)", "count=exact", "text/csv", "", ""},
 	}
 	for _, s := range seeds {
 		f.Add(s[0], s[1], s[2], s[3], s[4], s[5])

@@ -57,7 +57,7 @@ func build(c *Cache, method, resource, query string, rpc bool, headers http.Head
 	}
 	req := &Request{Method: method, Resource: resource, RPC: rpc, Query: q, Prefs: prefs, Media: media,
 		Body: []byte(headers.Get("X-Test-Body")), ContentType: headers.Get("Content-Type")}
-	p, err := Planner{Cache: c}.Plan(req)
+	p, err := Planner{Cache: c, Aggregates: true}.Plan(req)
 	if err != nil {
 		return nil, Statement{}, err
 	}
@@ -206,6 +206,8 @@ func FuzzPlan(f *testing.F) {
 		{13, 0, "min_year=2000&select=title,directors(*)&rating=gt.5&limit=1", "count=exact", ""},
 		{16, 2, "", "", `{"x":[1,2]}`},
 		{18, 0, "nums=1&nums=2", "", ""},
+		{0, 0, "select=director_id,count(),rating.max(),directors(last_name)&order=director_id", "count=exact", ""},
+		{1, 0, "select=last_name,films(year::numeric.avg()::int)", "", ""},
 	}
 	for _, s := range seeds {
 		f.Add(uint8(s.target), uint8(s.method), s.query, s.prefs, s.body)
