@@ -3,13 +3,14 @@ package postgrest_test
 import (
 	"testing"
 
+	"github.com/pgstack/pgstack/internal/config"
 	"github.com/pgstack/pgstack/internal/jstest"
 )
 
 // TestSupabaseJS drives /rest/v1 with the real supabase-js (postgrest-js).
 func TestSupabaseJS(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newEnv(t, func(c *config.Config) { c.RESTAggregates = true })
 	jstest.Run(t, "rest.test.mjs", map[string]string{
 		"PGSTACK_URL":         e.Serve(t),
 		"PGSTACK_ANON_KEY":    e.AnonKey,

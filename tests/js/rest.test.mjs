@@ -106,6 +106,13 @@ test('range, counts and head', async () => {
   assert.equal(past.error.code, 'PGRST103');
 });
 
+test('aggregates', async () => {
+  const { data } = ok(await anon.from('films').select('director_id, count(), rating.max()')
+    .not('director_id', 'is', null).lte('year', 2023).order('director_id'));
+  assert.deepEqual(data.map((r) => [r.director_id, r.count]), [[1, 2], [2, 2], [3, 1]]);
+  assert.equal(data[0].max, 8.8);
+});
+
 test('single, maybeSingle, csv and stripped nulls', async () => {
   const one = ok(await anon.from('films').select('id, title').eq('id', 1).single());
   assert.deepEqual(one.data, { id: 1, title: 'Inception' });
