@@ -176,6 +176,13 @@ func TestSchemaReload(t *testing.T) {
 		return res.StatusCode == 200
 	})
 
+	// Drops reload too.
+	e.DB.Exec(t, `DROP TABLE public.later`)
+	waitFor(t, func() bool {
+		res, _ := do(t, e, "GET", "/rest/v1/later", "", svc)
+		return res.StatusCode == http.StatusNotFound
+	})
+
 	// Without the event trigger, NOTIFY alone reloads.
 	e.DB.Exec(t, `ALTER EVENT TRIGGER pgstack_rest_ddl_watch DISABLE; ALTER EVENT TRIGGER pgstack_rest_drop_watch DISABLE;
 		ALTER TABLE public.late ADD COLUMN label text`)
