@@ -1,7 +1,7 @@
 package postgrest_test
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -13,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -99,15 +100,10 @@ func BenchmarkREST(b *testing.B) {
 	}
 	b.Cleanup(floor.Close)
 
-	client := &http.Client{Transport: &http.Transport{
-		MaxIdleConns: 2 * benchConcurrency, MaxIdleConnsPerHost: 2 * benchConcurrency,
-		DialContext: (&net.Dialer{}).DialContext,
-	}}
+	client := &rawClient{addr: hs.Listener.Addr().String(), conns: make(chan *rawConn, 2*benchConcurrency)}
+	auth := "apikey: " + anonKey + "\r\nAuthorization: Bearer " + token + "\r\n"
 	get := func(url string) error {
-		req, _ := http.NewRequest(http.MethodGet, hs.URL+url, nil)
-		req.Header.Set("apikey", anonKey)
-		req.Header.Set("Authorization", "Bearer "+token)
-		return send(client, req, http.StatusOK)
+		return client.do("GET "+url+" HTTP/1.1\r\nHost: bench\r\n"+auth+"\r\n", http.StatusOK)
 	}
 	var posted atomic.Int64
 	scenarios := []struct {
@@ -116,13 +112,9 @@ func BenchmarkREST(b *testing.B) {
 	}{
 		{"a-get-rls", func() error { return get("/rest/v1/items?id=eq." + strconv.Itoa(1+rand.IntN(benchRows))) }},
 		{"b-post", func() error {
-			n := posted.Add(1)
-			req, _ := http.NewRequest(http.MethodPost, hs.URL+"/rest/v1/items",
-				bytes.NewReader([]byte(`{"name":"new `+strconv.FormatInt(n, 10)+`","price":1}`)))
-			req.Header.Set("apikey", anonKey)
-			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Content-Type", "application/json")
-			return send(client, req, http.StatusCreated)
+			body := `{"name":"new ` + strconv.FormatInt(posted.Add(1), 10) + `","price":1}`
+			return client.do("POST /rest/v1/items HTTP/1.1\r\nHost: bench\r\n"+auth+
+				"Content-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body, http.StatusCreated)
 		}},
 		{"c-embed-2-levels", func() error {
 			return get("/rest/v1/directors?select=last_name,films(title,roles(character,actors(first_name)))&id=eq." + strconv.Itoa(1+rand.IntN(3)))
@@ -139,8 +131,7 @@ func BenchmarkREST(b *testing.B) {
 			return nil
 		}},
 		{"http-only-404", func() error {
-			req, _ := http.NewRequest(http.MethodGet, hs.URL+"/nope", nil)
-			return send(client, req, 404)
+			return client.do("GET /nope HTTP/1.1\r\nHost: bench\r\n\r\n", http.StatusNotFound)
 		}},
 		{"caller-pipeline", func() error {
 			return db.Pipeline(ctx, database.Caller{Identity: identity.Identity{Role: "authenticated", Claims: []byte(`{"role":"authenticated","sub":"` + alice + `"}`)}, ReadOnly: true},
@@ -199,18 +190,101 @@ func BenchmarkREST(b *testing.B) {
 	fmt.Printf("(a)/(d) = %.2f\n", rps[0]/rps[last])
 }
 
-// send performs req and checks its status, draining the body.
-func send(c *http.Client, req *http.Request, want int) error {
-	res, err := c.Do(req)
+// rawClient is the load generator's HTTP/1.1 client: keep-alive
+// connections, requests written as prepared bytes and responses read just
+// far enough to check the status and skip the body, so the generator spends
+// little of the machine the server needs (as wrk would; net/http's client
+// costs about as much CPU as the server it measures).
+type rawClient struct {
+	addr  string
+	conns chan *rawConn
+}
+
+type rawConn struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+func (rc *rawClient) do(req string, want int) error {
+	var c *rawConn
+	select {
+	case c = <-rc.conns:
+	default:
+		conn, err := net.Dial("tcp", rc.addr)
+		if err != nil {
+			return err
+		}
+		c = &rawConn{c: conn, r: bufio.NewReaderSize(conn, 16<<10)}
+	}
+	status, err := c.roundTrip(req)
 	if err != nil {
+		c.c.Close()
 		return err
 	}
-	_, err = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	if res.StatusCode != want {
-		return fmt.Errorf("%s %s: status %d", req.Method, req.URL, res.StatusCode)
+	select {
+	case rc.conns <- c:
+	default:
+		c.c.Close()
 	}
-	return err
+	if status != want {
+		return fmt.Errorf("%s: status %d, want %d", strings.SplitN(req, "\r\n", 2)[0], status, want)
+	}
+	return nil
+}
+
+// roundTrip writes req and reads one response, returning its status.
+func (c *rawConn) roundTrip(req string) (int, error) {
+	if _, err := io.WriteString(c.c, req); err != nil {
+		return 0, err
+	}
+	line, err := c.r.ReadSlice('\n')
+	if err != nil {
+		return 0, err
+	}
+	if len(line) < 12 {
+		return 0, fmt.Errorf("bad status line %q", line)
+	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, err
+	}
+	length, chunked := 0, false
+	for {
+		h, err := c.r.ReadSlice('\n')
+		if err != nil {
+			return 0, err
+		}
+		if len(h) <= 2 {
+			break
+		}
+		name, value, _ := strings.Cut(strings.TrimSpace(string(h)), ":")
+		switch strings.ToLower(name) {
+		case "content-length":
+			length, _ = strconv.Atoi(strings.TrimSpace(value))
+		case "transfer-encoding":
+			chunked = strings.Contains(strings.ToLower(value), "chunked")
+		}
+	}
+	if !chunked {
+		_, err = c.r.Discard(length)
+		return status, err
+	}
+	for {
+		h, err := c.r.ReadSlice('\n')
+		if err != nil {
+			return 0, err
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(string(h)), 16, 64)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := c.r.Discard(int(n) + 2); err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			return status, nil
+		}
+	}
 }
 
 // load runs op from benchConcurrency goroutines for d and returns every
