@@ -247,3 +247,18 @@ func TestProfiles(t *testing.T) {
 			WantBody: []string{`The schema must be one of the following: public, api`}},
 	)
 }
+
+// TestSchemaCreatedLater: an exposed schema that does not exist at start
+// works once it is created.
+func TestSchemaCreatedLater(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *config.Config) { c.RESTSchemas = []string{"public", "extra"} })
+	h := map[string]string{"apikey": e.AnonKey, "Accept-Profile": "extra"}
+	e.DB.Exec(t, `CREATE SCHEMA extra; GRANT USAGE ON SCHEMA extra TO anon;
+		CREATE TABLE extra.things (id int PRIMARY KEY); INSERT INTO extra.things VALUES (1);
+		GRANT SELECT ON extra.things TO anon;`)
+	waitFor(t, func() bool {
+		res, body := do(t, e, "GET", "/rest/v1/things", "", h)
+		return res.StatusCode == 200 && body == `[{"id":1}]`
+	})
+}

@@ -28,8 +28,11 @@ type Schema struct {
 	pool    *pgxpool.Pool
 	schemas []string
 	log     *slog.Logger
-	cur     atomic.Pointer[Cache]
-	loads   atomic.Int64
+	// beforeLoad runs before every load (granting the authenticator usage on
+	// exposed schemas created since the last one).
+	beforeLoad func(context.Context) error
+	cur        atomic.Pointer[Cache]
+	loads      atomic.Int64
 
 	kick   chan struct{}
 	cancel context.CancelFunc
@@ -39,8 +42,9 @@ type Schema struct {
 // NewSchema starts listening for reloads on a dedicated connection, then
 // loads the cache through pool (the owner pool): listening first means no
 // change between the load and the LISTEN goes unnoticed. Stop ends it.
-func NewSchema(ctx context.Context, pool *pgxpool.Pool, schemas []string, log *slog.Logger) (*Schema, error) {
-	s := &Schema{pool: pool, schemas: schemas, log: log, kick: make(chan struct{}, 1)}
+func NewSchema(ctx context.Context, pool *pgxpool.Pool, schemas []string, log *slog.Logger,
+	beforeLoad func(context.Context) error) (*Schema, error) {
+	s := &Schema{pool: pool, schemas: schemas, log: log, beforeLoad: beforeLoad, kick: make(chan struct{}, 1)}
 	lctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	listening := make(chan struct{})
@@ -70,6 +74,11 @@ func (s *Schema) Loads() int64 { return s.loads.Load() }
 func (s *Schema) Reload(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	if s.beforeLoad != nil {
+		if err := s.beforeLoad(ctx); err != nil {
+			return err
+		}
+	}
 	c, err := LoadCache(ctx, s.pool, s.schemas)
 	if err != nil {
 		return err

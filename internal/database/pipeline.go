@@ -145,16 +145,19 @@ func PgError(err error) (*pgconn.PgError, bool) {
 
 // GrantSchemaUsage lets the authenticator look up names in schemas (USAGE
 // only: no table privileges), so statements naming them can be prepared
-// before the role switch of a pipelined transaction.
+// before the role switch of a pipelined transaction. Schemas that do not
+// exist (yet) are skipped.
 func (d *DB) GrantSchemaUsage(ctx context.Context, schemas []string) error {
-	for _, s := range schemas {
-		var ok bool
-		if err := d.Owner.QueryRow(ctx, "SELECT has_schema_privilege($1, $2, 'USAGE')", AuthenticatorRole, s).Scan(&ok); err != nil {
-			return fmt.Errorf("check usage on schema %s: %w", s, err)
-		}
-		if ok {
-			continue
-		}
+	rows, err := d.Owner.Query(ctx, `SELECT nspname::text FROM pg_catalog.pg_namespace
+		WHERE nspname = ANY($1) AND NOT has_schema_privilege($2, oid, 'USAGE')`, schemas, AuthenticatorRole)
+	if err != nil {
+		return fmt.Errorf("check schema usage of %s: %w", AuthenticatorRole, err)
+	}
+	missing, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("check schema usage of %s: %w", AuthenticatorRole, err)
+	}
+	for _, s := range missing {
 		if _, err := d.Owner.Exec(ctx, fmt.Sprintf("GRANT USAGE ON SCHEMA %s TO %s",
 			pgx.Identifier{s}.Sanitize(), pgx.Identifier{AuthenticatorRole}.Sanitize())); err != nil {
 			return fmt.Errorf("grant usage on schema %s to %s: %w", s, AuthenticatorRole, err)

@@ -85,3 +85,23 @@ func TestPipeline(t *testing.T) {
 		t.Error("pipeline as postgres was allowed")
 	}
 }
+
+func TestGrantSchemaUsage(t *testing.T) {
+	t.Parallel()
+	tdb := pgtest.NewDB(t)
+	tdb.Exec(t, `CREATE SCHEMA api`)
+	db := tdb.Open(t)
+	ctx := context.Background()
+	// A schema that does not exist is skipped, not an error.
+	if err := db.GrantSchemaUsage(ctx, []string{"public", "api", "storage"}); err != nil {
+		t.Fatal(err)
+	}
+	var ok bool
+	if err := db.Owner.QueryRow(ctx, "SELECT has_schema_privilege('authenticator', 'api', 'USAGE')").Scan(&ok); err != nil || !ok {
+		t.Errorf("authenticator has no usage on api (%v)", err)
+	}
+	// Idempotent.
+	if err := db.GrantSchemaUsage(ctx, []string{"api"}); err != nil {
+		t.Fatal(err)
+	}
+}
