@@ -135,3 +135,11 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestLiteral(t *testing.T) {
+	for in, want := range map[string]string{`plain`: `'plain'`, `it's`: `'it''s'`, `back\slash`: `E'back\\slash'`, "nul\x00": `'nul'`} {
+		if got := literal(in); got != want {
+			t.Errorf("literal(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -60,9 +60,14 @@ func (b *builder) next(prefix string) string {
 
 func ident(parts ...string) string { return pgx.Identifier(parts).Sanitize() }
 
-// literal quotes a catalog name as an SQL string literal.
+// literal quotes a catalog name as an SQL string literal, whatever
+// standard_conforming_strings is (backslashes use the E” form).
 func literal(s string) string {
-	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, "\x00", ""), "'", "''") + "'"
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\x00", ""), "'", "''")
+	if strings.Contains(s, `\`) {
+		return "E'" + strings.ReplaceAll(s, `\`, `\\`) + "'"
+	}
+	return "'" + s + "'"
 }
 
 // BuildSQL renders a plan.
