@@ -61,7 +61,7 @@ func (b *builder) next(prefix string) string {
 func ident(parts ...string) string { return pgx.Identifier(parts).Sanitize() }
 
 // literal quotes a catalog name as an SQL string literal, whatever
-// standard_conforming_strings is (backslashes use the E” form).
+// standard_conforming_strings is: with backslashes it uses the E'...' form.
 func literal(s string) string {
 	s = strings.ReplaceAll(strings.ReplaceAll(s, "\x00", ""), "'", "''")
 	if strings.Contains(s, `\`) {
