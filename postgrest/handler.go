@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -108,6 +109,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 	if profile != "" || len(cache.Schemas) > 1 {
 		shownProfile = plan.Schema
 	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		w.Header().Set("Content-Location", contentLocation(r.URL.Path, r.URL.RawQuery))
+	}
 	return Respond(w, plan, res, shownProfile)
 }
 
@@ -170,6 +174,21 @@ func (h *Handler) execute(r *http.Request, p *Plan, st Statement) (*Result, erro
 		}
 	}
 	return res, nil
+}
+
+// contentLocation is the request path with its query parameters sorted by
+// key, as PostgREST echoes it on reads.
+func contentLocation(path, rawQuery string) string {
+	if rawQuery == "" {
+		return path
+	}
+	parts := strings.Split(rawQuery, "&")
+	sort.SliceStable(parts, func(i, j int) bool {
+		ki, _, _ := strings.Cut(parts[i], "=")
+		kj, _, _ := strings.Cut(parts[j], "=")
+		return ki < kj
+	})
+	return path + "?" + strings.Join(parts, "&")
 }
 
 func searchPath(schema string) string {
