@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build generate check-generated vet test bench start
+.PHONY: build generate check-generated vet test fuzz bench start
 
 build:
 	$(GO) build -o bin/pgstack ./cmd/pgstack
@@ -31,6 +31,15 @@ vet:
 
 test: check-generated vet
 	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz
+
+# A short fuzzing budget per target; longer runs are for local hunting
+# (FUZZTIME=10m make fuzz).
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseQuery$$' -fuzztime $(FUZZTIME) ./postgrest
+	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME) ./postgrest
+	$(GO) test -run '^$$' -fuzz '^FuzzHTTP$$' -fuzztime $(FUZZTIME) ./postgrest
 
 # Benchmarks report ratios against a baseline measured in the same run.
 bench:

@@ -46,6 +46,8 @@ type Config struct {
 	CORSAllowedOrigins []string
 
 	RESTSchemas       []string
+	RESTMaxRows       int64
+	RESTAggregates    bool
 	EnableSQLEndpoint bool
 	EdgeRuntimeURL    string
 	FunctionTimeout   time.Duration
@@ -117,6 +119,8 @@ var Vars = []Var{
 	{"MAX_BODY_SIZE", "1048576", "Largest accepted request body, in bytes (413 beyond)."},
 	{"CORS_ALLOWED_ORIGINS", "*", "Comma-separated origins allowed by CORS."},
 	{"REST_SCHEMAS", "public", "Comma-separated schemas exposed at /rest/v1."},
+	{"REST_AGGREGATES", "false", "Allow count(), sum(), avg(), min() and max() in /rest/v1 select (PostgREST's db-aggregates-enabled)."},
+	{"REST_MAX_ROWS", "0 (no cap)", "Most rows a /rest/v1 read or RPC returns per resource, embeds included (PostgREST's db-max-rows; Supabase uses 1000)."},
 	{"ENABLE_SQL_ENDPOINT", "false (true under start)", "Serve POST /api/sql to the service role."},
 	{"EDGE_RUNTIME_URL", "", "Base URL of a Supabase edge-runtime sidecar for deno functions."},
 	{"FUNCTION_TIMEOUT", "5s", "Longest run of one edge-function invocation on the embedded, plv8 and plpython runtimes (Go duration); 504 beyond."},
@@ -236,6 +240,7 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 	integer("DB_POOL_SIZE", &pool, 1)
 	c.DBPoolSize = int(pool)
 	integer("MAX_BODY_SIZE", &c.MaxBodySize, 1)
+	integer("REST_MAX_ROWS", &c.RESTMaxRows, 0)
 
 	if v, ok := get("STATEMENT_TIMEOUT"); ok {
 		d, err := time.ParseDuration(v)
@@ -243,6 +248,14 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 			errs = append(errs, fmt.Errorf("STATEMENT_TIMEOUT: want a duration such as 8s, got %q", v))
 		} else {
 			c.StatementTimeout = d
+		}
+	}
+	if v, ok := get("REST_AGGREGATES"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("REST_AGGREGATES: want true or false, got %q", v))
+		} else {
+			c.RESTAggregates = b
 		}
 	}
 	if v, ok := get("FUNCTION_TIMEOUT"); ok {

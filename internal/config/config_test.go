@@ -32,14 +32,14 @@ func TestLoadDefaults(t *testing.T) {
 func TestLoadParses(t *testing.T) {
 	c, err := Load(ModeServe, env(map[string]string{
 		"MAX_BODY_SIZE": "2048", "JWT_EXPIRY": "60", "DB_POOL_SIZE": "3", "REST_SCHEMAS": "public, api",
-		"STATEMENT_TIMEOUT": "2s", "CORS_ALLOWED_ORIGINS": "https://a.example,https://b.example",
+		"STATEMENT_TIMEOUT": "2s", "REST_MAX_ROWS": "1000", "REST_AGGREGATES": "true", "CORS_ALLOWED_ORIGINS": "https://a.example,https://b.example",
 		"FUNCTION_TIMEOUT": "750ms",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.MaxBodySize != 2048 || c.JWTExpiry != time.Minute || c.DBPoolSize != 3 || c.StatementTimeout != 2*time.Second ||
-		strings.Join(c.RESTSchemas, "|") != "public|api" || len(c.CORSAllowedOrigins) != 2 ||
+		strings.Join(c.RESTSchemas, "|") != "public|api" || len(c.CORSAllowedOrigins) != 2 || c.RESTMaxRows != 1000 || !c.RESTAggregates ||
 		c.FunctionTimeout != 750*time.Millisecond {
 		t.Errorf("parsed = %+v", c)
 	}
@@ -64,6 +64,8 @@ func TestLoadAndValidateNameTheVariable(t *testing.T) {
 		{map[string]string{"LISTEN_ADDR": "8080"}, "LISTEN_ADDR"},
 		{map[string]string{"EDGE_RUNTIME_URL": "ftp://x"}, "EDGE_RUNTIME_URL"},
 		{map[string]string{"REST_SCHEMAS": "public,bad-name"}, "REST_SCHEMAS"},
+		{map[string]string{"REST_MAX_ROWS": "-1"}, "REST_MAX_ROWS"},
+		{map[string]string{"REST_AGGREGATES": "sometimes"}, "REST_AGGREGATES"},
 		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{map[string]string{"PASSWORD_MIN_LENGTH": "5"}, "PASSWORD_MIN_LENGTH"},
 		{map[string]string{"PASSWORD_HASH_COST": "32"}, "PASSWORD_HASH_COST"},

@@ -23,7 +23,13 @@ type Caller struct {
 	// credentials headers, which never leave the proxy.
 	Headers  http.Header
 	ReadOnly bool
+	// Settings are more transaction-local settings (search_path, timezone),
+	// applied after the role by the same statement.
+	Settings []Setting
 }
+
+// Setting is one set_config(name, value, true).
+type Setting struct{ Name, Value string }
 
 // CallerFromRequest builds the Caller of an HTTP request whose identity was
 // resolved by identity.Middleware.
@@ -67,12 +73,34 @@ func (d *DB) AsCaller(ctx context.Context, c Caller, fn func(pgx.Tx) error) erro
 		mode = pgx.ReadOnly
 	}
 	return pgx.BeginTxFunc(ctx, d.Requests, pgx.TxOptions{AccessMode: mode}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, setupSQL, c.Identity.Role, claims, c.Method, c.Path, headers,
-			strconv.FormatInt(d.statementTimeout.Milliseconds(), 10)); err != nil {
+		sql, args := d.setup(c, claims, headers, false)
+		if _, err := tx.Exec(ctx, sql, args...); err != nil {
 			return fmt.Errorf("set up caller transaction: %w", err)
 		}
 		return fn(tx)
 	})
+}
+
+// setup returns the statement that sets up a caller transaction and its
+// arguments; readOnly adds transaction_read_only for transactions without a
+// BEGIN (pipelined implicit transactions).
+func (d *DB) setup(c Caller, claims, headers string, readOnly bool) (string, []any) {
+	args := []any{c.Identity.Role, claims, c.Method, c.Path, headers,
+		strconv.FormatInt(d.statementTimeout.Milliseconds(), 10)}
+	if len(c.Settings) == 0 && !readOnly {
+		return setupSQL, args
+	}
+	var b strings.Builder
+	b.WriteString(setupSQL)
+	settings := c.Settings
+	if readOnly {
+		settings = append(settings[:len(settings):len(settings)], Setting{"transaction_read_only", "on"})
+	}
+	for _, s := range settings {
+		args = append(args, s.Name, s.Value)
+		fmt.Fprintf(&b, ",\n\tset_config($%d, $%d, true)", len(args)-1, len(args))
+	}
+	return b.String(), args
 }
 
 func headersJSON(h http.Header) (string, error) {

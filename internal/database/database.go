@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,6 +44,9 @@ type DB struct {
 	Queries  *db.Queries
 
 	statementTimeout time.Duration
+
+	mu      sync.Mutex
+	onClose []func()
 }
 
 // Open connects both pools. Migrations must have run (Migrate) so the
@@ -95,8 +99,23 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	return &DB{Owner: owner, Requests: requests, Queries: db.New(owner), statementTimeout: o.StatementTimeout}, nil
 }
 
-// Close closes both pools.
+// OnClose registers f to run when Close is called, before the pools close:
+// background work bound to the database (listeners) stops there.
+func (d *DB) OnClose(f func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.onClose = append(d.onClose, f)
+}
+
+// Close stops what OnClose registered, then closes both pools.
 func (d *DB) Close() {
+	d.mu.Lock()
+	hooks := d.onClose
+	d.onClose = nil
+	d.mu.Unlock()
+	for i := len(hooks) - 1; i >= 0; i-- {
+		hooks[i]()
+	}
 	d.Requests.Close()
 	d.Owner.Close()
 }

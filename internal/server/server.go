@@ -24,6 +24,7 @@ import (
 	"github.com/pgstack/pgstack/internal/metrics"
 	"github.com/pgstack/pgstack/internal/requestlog"
 	"github.com/pgstack/pgstack/internal/settings"
+	"github.com/pgstack/pgstack/postgrest"
 )
 
 // Timeouts of the HTTP server. Streaming and WebSocket routes lift the write
@@ -59,6 +60,7 @@ func New(d Deps) (*Server, error) {
 	formats := errorFormats{
 		{"/auth/v1/", auth.WriteError},
 		{"/functions/v1/", relayErrors},
+		{"/rest/v1/", postgrest.WriteError},
 	}
 	r := chi.NewRouter()
 	r.Use(requestlog.Middleware(d.Log), recoverPanics(formats.write), m.Middleware,
@@ -80,6 +82,9 @@ func New(d Deps) (*Server, error) {
 		return nil, err
 	}
 	if err := mountAuth(r, d); err != nil {
+		return nil, err
+	}
+	if err := mountREST(r, d); err != nil {
 		return nil, err
 	}
 	return &Server{deps: d, handler: r}, nil

@@ -220,6 +220,11 @@ func TestEarlyErrorsUseTheAPIFormat(t *testing.T) {
 			WantHeaders: map[string]string{"X-Relay-Error": "true"},
 		},
 		apitest.Scenario{
+			Name: "rest: PostgREST's format", Method: "POST", URL: "/rest/v1/todos", Body: big,
+			Headers: map[string]string{"apikey": e.AnonKey}, WantStatus: 413,
+			WantBody: []string{`"code":`, `"details":`, `"hint":`, `"message":`},
+		},
+		apitest.Scenario{
 			Name: "platform: pgStack's format", Method: "POST", URL: "/api/settings", Body: big,
 			WantStatus: 413, WantBody: []string{`"code":"request_too_large"`},
 		},

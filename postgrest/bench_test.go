@@ -1,0 +1,324 @@
+package postgrest_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pgstack/pgstack/internal/config"
+	"github.com/pgstack/pgstack/internal/database"
+	"github.com/pgstack/pgstack/internal/identity"
+	"github.com/pgstack/pgstack/internal/jwt"
+	"github.com/pgstack/pgstack/internal/pgtest"
+	"github.com/pgstack/pgstack/internal/server"
+)
+
+const benchConcurrency = 32
+
+// benchRows is the size of the RLS-protected table the reads hit.
+const benchRows = 10000
+
+// BenchmarkREST runs a load generator at concurrency 32 against
+//
+//	(a) GET /rest/v1/items?id=eq.<n> with a user JWT, RLS on
+//	(b) a single-row POST /rest/v1/items
+//	(c) a 2-level embed
+//	(d) the floor: SELECT row_to_json(t) FROM items t WHERE id = $1 sent
+//	    straight through a pgx pool (one round trip, no HTTP, no role switch)
+//
+// plus three rows that locate the cost: (a) through the router without a
+// network (httptest recorder), the HTTP stack alone (a 404 through the same
+// middleware and network) and the caller pipeline alone (role and claims
+// setup plus the floor's statement, no HTTP).
+//
+// in the same process, interleaving the four in rounds so they see the same
+// machine load, and reports req/s, p50 and p99 of each and (a)/(d).
+func BenchmarkREST(b *testing.B) {
+	ctx := context.Background()
+	tdb := pgtest.NewDB(b)
+	sql, err := os.ReadFile("testdata/schema.sql")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tdb.Exec(b, string(sql))
+	tdb.Exec(b, `CREATE TABLE public.items (id serial PRIMARY KEY, user_id uuid NOT NULL DEFAULT auth.uid(),
+		name text NOT NULL, price numeric NOT NULL DEFAULT 0);
+		ALTER TABLE public.items ENABLE ROW LEVEL SECURITY;
+		CREATE POLICY owner_only ON public.items FOR ALL TO authenticated
+		  USING ((SELECT auth.uid()) = user_id) WITH CHECK ((SELECT auth.uid()) = user_id);
+		INSERT INTO public.items (user_id, name, price)
+		  SELECT '`+alice+`', 'item ' || i, i FROM generate_series(1, `+strconv.Itoa(benchRows)+`) i;
+		ANALYZE public.items;`)
+
+	cfg, err := config.Load(config.ModeServe, func(string) (string, bool) { return "", false })
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.DatabaseURL, cfg.JWTSecret = tdb.URL, pgtest.JWTSecret
+	db, err := database.Open(ctx, database.Options{DatabaseURL: tdb.URL, AuthenticatorPassword: pgtest.AuthenticatorPassword,
+		PoolSize: cfg.DBPoolSize, StatementTimeout: cfg.StatementTimeout})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(db.Close)
+	keys := jwt.New(cfg.JWTSecret, nil)
+	srv, err := server.New(server.Deps{Config: cfg, DB: db, Keys: keys, Version: "bench",
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	b.Cleanup(hs.Close)
+	anonKey, _ := keys.APIKey(jwt.RoleAnon)
+	token, _ := keys.Sign(map[string]any{"role": "authenticated", "sub": alice, "exp": time.Now().Add(time.Hour).Unix()})
+
+	// The floor: a pgx pool of the same size as the request pool.
+	floorCfg, err := pgxpool.ParseConfig(tdb.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	floorCfg.MaxConns = int32(cfg.DBPoolSize)
+	floor, err := pgxpool.NewWithConfig(ctx, floorCfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(floor.Close)
+
+	client := &rawClient{addr: hs.Listener.Addr().String(), conns: make(chan *rawConn, 2*benchConcurrency)}
+	auth := "apikey: " + anonKey + "\r\nAuthorization: Bearer " + token + "\r\n"
+	get := func(url string) error {
+		return client.do("GET "+url+" HTTP/1.1\r\nHost: bench\r\n"+auth+"\r\n", http.StatusOK)
+	}
+	var posted atomic.Int64
+	scenarios := []struct {
+		name string
+		op   func() error
+	}{
+		{"a-get-rls", func() error { return get("/rest/v1/items?id=eq." + strconv.Itoa(1+rand.IntN(benchRows))) }},
+		{"b-post", func() error {
+			body := `{"name":"new ` + strconv.FormatInt(posted.Add(1), 10) + `","price":1}`
+			return client.do("POST /rest/v1/items HTTP/1.1\r\nHost: bench\r\n"+auth+
+				"Content-Type: application/json\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body, http.StatusCreated)
+		}},
+		{"c-embed-2-levels", func() error {
+			return get("/rest/v1/directors?select=last_name,films(title,roles(character,actors(first_name)))&id=eq." + strconv.Itoa(1+rand.IntN(3)))
+		}},
+		{"a-direct-no-network", func() error {
+			req := httptest.NewRequest(http.MethodGet, "/rest/v1/items?id=eq."+strconv.Itoa(1+rand.IntN(benchRows)), nil)
+			req.Header.Set("apikey", anonKey)
+			req.Header.Set("Authorization", "Bearer "+token)
+			rec := httptest.NewRecorder()
+			srv.Handler().ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				return fmt.Errorf("status %d", rec.Code)
+			}
+			return nil
+		}},
+		{"http-only-404", func() error {
+			return client.do("GET /nope HTTP/1.1\r\nHost: bench\r\n\r\n", http.StatusNotFound)
+		}},
+		{"caller-pipeline", func() error {
+			return db.Pipeline(ctx, database.Caller{Identity: identity.Identity{Role: "authenticated", Claims: []byte(`{"role":"authenticated","sub":"` + alice + `"}`)}, ReadOnly: true},
+				database.Commit, nil, database.Statement{SQL: "SELECT row_to_json(t) FROM public.items t WHERE id = $1", Args: []any{strconv.Itoa(1 + rand.IntN(benchRows))}})
+		}},
+		{"d-pgx-floor", func() error {
+			var out []byte
+			return floor.QueryRow(ctx, "SELECT row_to_json(t) FROM public.items t WHERE id = $1", 1+rand.IntN(benchRows)).Scan(&out)
+		}},
+	}
+	// REST_BENCH_ONLY=<name> keeps one scenario and the floor (profiling).
+	if only := os.Getenv("REST_BENCH_ONLY"); only != "" {
+		scenarios = slices.DeleteFunc(scenarios, func(s struct {
+			name string
+			op   func() error
+		}) bool {
+			return s.name != only && s.name != "d-pgx-floor"
+		})
+	}
+	// Warm up connections and prepared statements.
+	for _, s := range scenarios {
+		if _, err := load(s.op, time.Second/2); err != nil {
+			b.Fatalf("%s: %v", s.name, err)
+		}
+	}
+	lat := make([][]time.Duration, len(scenarios))
+	elapsed := make([]time.Duration, len(scenarios))
+	b.ResetTimer()
+	const rounds = 3
+	for range rounds {
+		for i, s := range scenarios {
+			t0 := time.Now()
+			l, err := load(s.op, time.Second)
+			if err != nil {
+				b.Fatalf("%s: %v", s.name, err)
+			}
+			elapsed[i] += time.Since(t0)
+			lat[i] = append(lat[i], l...)
+		}
+	}
+	b.StopTimer()
+	rps := make([]float64, len(scenarios))
+	for i, s := range scenarios {
+		slices.Sort(lat[i])
+		rps[i] = float64(len(lat[i])) / elapsed[i].Seconds()
+		p50 := lat[i][len(lat[i])/2]
+		p99 := lat[i][len(lat[i])*99/100]
+		b.ReportMetric(rps[i], s.name+"-req/s")
+		b.ReportMetric(float64(p50.Microseconds())/1000, s.name+"-p50-ms")
+		b.ReportMetric(float64(p99.Microseconds())/1000, s.name+"-p99-ms")
+		fmt.Printf("%-18s %9.0f req/s   p50 %7.2f ms   p99 %7.2f ms\n", s.name, rps[i],
+			float64(p50.Microseconds())/1000, float64(p99.Microseconds())/1000)
+	}
+	last := len(rps) - 1
+	b.ReportMetric(rps[0]/rps[last], "a/d")
+	fmt.Printf("(a)/(d) = %.2f\n", rps[0]/rps[last])
+}
+
+// rawClient is the load generator's HTTP/1.1 client: keep-alive
+// connections, requests written as prepared bytes and responses read just
+// far enough to check the status and skip the body, so the generator spends
+// little of the machine the server needs (as wrk would; net/http's client
+// costs about as much CPU as the server it measures).
+type rawClient struct {
+	addr  string
+	conns chan *rawConn
+}
+
+type rawConn struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+func (rc *rawClient) do(req string, want int) error {
+	var c *rawConn
+	select {
+	case c = <-rc.conns:
+	default:
+		conn, err := net.Dial("tcp", rc.addr)
+		if err != nil {
+			return err
+		}
+		c = &rawConn{c: conn, r: bufio.NewReaderSize(conn, 16<<10)}
+	}
+	status, err := c.roundTrip(req)
+	if err != nil {
+		c.c.Close()
+		return err
+	}
+	select {
+	case rc.conns <- c:
+	default:
+		c.c.Close()
+	}
+	if status != want {
+		return fmt.Errorf("%s: status %d, want %d", strings.SplitN(req, "\r\n", 2)[0], status, want)
+	}
+	return nil
+}
+
+// roundTrip writes req and reads one response, returning its status.
+func (c *rawConn) roundTrip(req string) (int, error) {
+	if _, err := io.WriteString(c.c, req); err != nil {
+		return 0, err
+	}
+	line, err := c.r.ReadSlice('\n')
+	if err != nil {
+		return 0, err
+	}
+	if len(line) < 12 {
+		return 0, fmt.Errorf("bad status line %q", line)
+	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, err
+	}
+	length, chunked := 0, false
+	for {
+		h, err := c.r.ReadSlice('\n')
+		if err != nil {
+			return 0, err
+		}
+		if len(h) <= 2 {
+			break
+		}
+		name, value, _ := strings.Cut(strings.TrimSpace(string(h)), ":")
+		switch strings.ToLower(name) {
+		case "content-length":
+			length, _ = strconv.Atoi(strings.TrimSpace(value))
+		case "transfer-encoding":
+			chunked = strings.Contains(strings.ToLower(value), "chunked")
+		}
+	}
+	if !chunked {
+		_, err = c.r.Discard(length)
+		return status, err
+	}
+	for {
+		h, err := c.r.ReadSlice('\n')
+		if err != nil {
+			return 0, err
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(string(h)), 16, 64)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := c.r.Discard(int(n) + 2); err != nil {
+			return 0, err
+		}
+		if n == 0 {
+			return status, nil
+		}
+	}
+}
+
+// load runs op from benchConcurrency goroutines for d and returns every
+// operation's latency.
+func load(op func() error, d time.Duration) ([]time.Duration, error) {
+	var (
+		mu       sync.Mutex
+		all      []time.Duration
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	deadline := time.Now().Add(d)
+	for range benchConcurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				if err := op(); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return all, firstErr
+}

@@ -1,0 +1,23 @@
+package postgrest_test
+
+import (
+	"testing"
+
+	"github.com/pgstack/pgstack/internal/config"
+	"github.com/pgstack/pgstack/internal/jstest"
+)
+
+// TestSupabaseJS drives /rest/v1 with the real supabase-js (postgrest-js).
+func TestSupabaseJS(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *config.Config) { c.RESTAggregates = true })
+	jstest.Run(t, "rest.test.mjs", map[string]string{
+		"PGSTACK_URL":         e.Serve(t),
+		"PGSTACK_ANON_KEY":    e.AnonKey,
+		"PGSTACK_SERVICE_KEY": e.ServiceKey,
+		"PGSTACK_ALICE_TOKEN": userToken(t, e, alice),
+		"PGSTACK_BOB_TOKEN":   userToken(t, e, bob),
+		"PGSTACK_ALICE_ID":    alice,
+		"PGSTACK_BOB_ID":      bob,
+	})
+}
