@@ -50,6 +50,11 @@ type Config struct {
 	ServiceRoleKey    string
 
 	LogLevel string
+
+	// Live queries (/live/v1).
+	LiveHeartbeatInterval time.Duration
+	LiveRefreshInterval   time.Duration
+	LiveMaxSubscriptions  int
 }
 
 // Var documents one environment variable. Vars is the single list behind
@@ -77,6 +82,9 @@ var Vars = []Var{
 	{"SITE_URL", "http://localhost:3000", "URL of the application, used in e-mail links and redirects."},
 	{"SERVICE_ROLE_KEY", "", "Service-role key the CLI uses to call the admin API."},
 	{"LOG_LEVEL", "info", "debug, info, warn or error."},
+	{"LIVE_HEARTBEAT_INTERVAL", "15s", "How often live-query clients get a heartbeat with their streams' versions (Go duration)."},
+	{"LIVE_REFRESH_INTERVAL", "10ms", "How often the server runs a pg_reactive refresh tick, coalescing the changes in between; 0 leaves it to pg_reactive's background worker."},
+	{"LIVE_MAX_SUBSCRIPTIONS", "100", "Live-query subscriptions allowed per WebSocket connection."},
 }
 
 // Load reads the configuration from getenv (os.LookupEnv in main) and applies
@@ -95,6 +103,10 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 		EnableSQLEndpoint:  mode == ModeStart,
 		SiteURL:            "http://localhost:3000",
 		LogLevel:           "info",
+
+		LiveHeartbeatInterval: 15 * time.Second,
+		LiveRefreshInterval:   10 * time.Millisecond,
+		LiveMaxSubscriptions:  100,
 	}
 	get := func(name string) (string, bool) {
 		v, ok := getenv(name)
@@ -156,6 +168,22 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 			c.StatementTimeout = d
 		}
 	}
+	duration := func(name string, dst *time.Duration, min time.Duration) {
+		if v, ok := get(name); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < min {
+				errs = append(errs, fmt.Errorf("%s: want a duration >= %s such as 15s, got %q", name, min, v))
+				return
+			}
+			*dst = d
+		}
+	}
+	duration("LIVE_HEARTBEAT_INTERVAL", &c.LiveHeartbeatInterval, time.Second)
+	duration("LIVE_REFRESH_INTERVAL", &c.LiveRefreshInterval, 0)
+	maxSubs := int64(c.LiveMaxSubscriptions)
+	integer("LIVE_MAX_SUBSCRIPTIONS", &maxSubs, 1)
+	c.LiveMaxSubscriptions = int(maxSubs)
+
 	if v, ok := get("ENABLE_SQL_ENDPOINT"); ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

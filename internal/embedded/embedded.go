@@ -76,7 +76,8 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Database, error)
 	if err != nil {
 		return nil, err
 	}
-	c, err := pgcluster.New(pgcluster.Options{Dir: dir, Log: log})
+	// pg_reactive (live queries) runs its refresher when preloaded.
+	c, err := pgcluster.New(pgcluster.Options{Dir: dir, Log: log, Preload: []string{"pg_reactive"}})
 	if err != nil {
 		return nil, err
 	}

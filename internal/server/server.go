@@ -70,6 +70,9 @@ func New(d Deps) (*Server, error) {
 	if err := mountAdmin(r, d); err != nil {
 		return nil, err
 	}
+	if err := mountLive(r, d); err != nil {
+		return nil, err
+	}
 	return &Server{deps: d, handler: r}, nil
 }
 
