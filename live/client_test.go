@@ -211,7 +211,6 @@ func (m *materialized) keys() []string {
 	return out
 }
 
-
 // dialRaw connects without sending hello.
 func dialRaw(t testing.TB, url string) *client {
 	t.Helper()
