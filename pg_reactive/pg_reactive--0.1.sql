@@ -115,16 +115,22 @@ $$;
 CREATE FUNCTION pgr._hash(r jsonb) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT hashtextextended(r::text, 0) $$;
 
+-- Wakes pg_reactive's background worker when the current transaction
+-- commits (no-op unless the library is preloaded).
+CREATE FUNCTION pgr._wake() RETURNS boolean
+AS 'MODULE_PATHNAME', 'pgr_wake' LANGUAGE C VOLATILE;
+
 -- The capture trigger: records that the table changed. SECURITY DEFINER so
 -- that any writer may record, nothing else.
 CREATE FUNCTION pgr.capture() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pgr AS $$
 BEGIN
   INSERT INTO pgr.dirty (relid) VALUES (TG_RELID);
+  PERFORM pgr._wake();
   RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION pgr.capture() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgr.capture(), pgr._wake() FROM PUBLIC;
 
 -- The relations a relation depends on through views, expanded to base tables.
 CREATE FUNCTION pgr._base_tables(rels oid[]) RETURNS oid[]
