@@ -23,6 +23,7 @@ import (
 	"github.com/pgstack/pgstack/internal/metrics"
 	"github.com/pgstack/pgstack/internal/requestlog"
 	"github.com/pgstack/pgstack/internal/settings"
+	"github.com/pgstack/pgstack/live"
 )
 
 // Timeouts of the HTTP server. Streaming and WebSocket routes lift the write
@@ -85,7 +86,7 @@ func mountAdmin(r chi.Router, d Deps) error {
 	if err != nil {
 		return err
 	}
-	impl := handlers.NewAdmin(d.DB, settings.New(d.Config, d.DB.Queries, d.Version))
+	impl := handlers.NewAdmin(d.DB, settings.New(d.Config, d.DB.Queries, d.Version)).WithLive(live.NewCatalog(d.DB.Owner))
 	strict := admin.NewStrictHandlerWithOptions(impl, []admin.StrictMiddlewareFunc{
 		func(f admin.StrictHandlerFunc, op string) admin.StrictHandlerFunc { return authorize(f, op) },
 	}, admin.StrictHTTPServerOptions{

@@ -14,9 +14,11 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
+	"github.com/oapi-codegen/runtime"
 )
 
 // Defines values for HealthStatus.
@@ -88,6 +90,44 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// LiveCohort defines model for LiveCohort.
+type LiveCohort struct {
+	// Claims The claims this cohort is evaluated with.
+	Claims    map[string]interface{} `json:"claims"`
+	CreatedAt time.Time              `json:"created_at"`
+	Epoch     string                 `json:"epoch"`
+
+	// Error Why the stream stopped, if it did.
+	Error       *string                `json:"error,omitempty"`
+	LastUsed    time.Time              `json:"last_used"`
+	Params      map[string]interface{} `json:"params"`
+	Role        string                 `json:"role"`
+	Rows        int64                  `json:"rows"`
+	Stream      int64                  `json:"stream"`
+	Subscribers int64                  `json:"subscribers"`
+	Version     int64                  `json:"version"`
+}
+
+// LiveQuery defines model for LiveQuery.
+type LiveQuery struct {
+	// ClaimPaths JWT claims that decide a cohort besides the role; null means all claims.
+	ClaimPaths *[]string `json:"claim_paths,omitempty"`
+	Cohorts    int64     `json:"cohorts"`
+	Columns    []string  `json:"columns"`
+	CreatedAt  time.Time `json:"created_at"`
+
+	// Key Columns identifying a row of the result.
+	Key  []string `json:"key"`
+	Name string   `json:"name"`
+
+	// Sql The registered SELECT.
+	Sql         string `json:"sql"`
+	Subscribers int64  `json:"subscribers"`
+
+	// Tables Tables whose changes refresh the query (read by it or by their RLS policies).
+	Tables []string `json:"tables"`
+}
+
 // RuntimeAvailability defines model for RuntimeAvailability.
 type RuntimeAvailability struct {
 	Available bool                    `json:"available"`
@@ -120,11 +160,20 @@ type Settings struct {
 // Forbidden defines model for Forbidden.
 type Forbidden = Error
 
+// LiveUnavailable defines model for LiveUnavailable.
+type LiveUnavailable = Error
+
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Error
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListLiveQueries Registered live queries with their cohort and subscriber counts.
+	// (GET /api/live/queries)
+	ListLiveQueries(w http.ResponseWriter, r *http.Request)
+	// ListLiveCohorts The cohorts (streams) of one live query and their subscribers.
+	// (GET /api/live/queries/{name}/cohorts)
+	ListLiveCohorts(w http.ResponseWriter, r *http.Request, name string)
 	// GetSettings The server's effective settings and capabilities.
 	// (GET /api/settings)
 	GetSettings(w http.ResponseWriter, r *http.Request)
@@ -136,6 +185,18 @@ type ServerInterface interface {
 // Unimplemented server implementation that returns http.StatusNotImplemented for each endpoint.
 
 type Unimplemented struct{}
+
+// ListLiveQueries Registered live queries with their cohort and subscriber counts.
+// (GET /api/live/queries)
+func (_ Unimplemented) ListLiveQueries(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListLiveCohorts The cohorts (streams) of one live query and their subscribers.
+// (GET /api/live/queries/{name}/cohorts)
+func (_ Unimplemented) ListLiveCohorts(w http.ResponseWriter, r *http.Request, name string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
 
 // GetSettings The server's effective settings and capabilities.
 // (GET /api/settings)
@@ -157,6 +218,46 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(http.Handler) http.Handler
+
+// ListLiveQueries operation middleware
+func (siw *ServerInterfaceWrapper) ListLiveQueries(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListLiveQueries(w, r)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListLiveCohorts operation middleware
+func (siw *ServerInterfaceWrapper) ListLiveCohorts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", chi.URLParam(r, "name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListLiveCohorts(w, r, name)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
 
 // GetSettings operation middleware
 func (siw *ServerInterfaceWrapper) GetSettings(w http.ResponseWriter, r *http.Request) {
@@ -305,6 +406,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/api/settings", wrapper.GetSettings)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/live/queries", wrapper.ListLiveQueries)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/live/queries/{name}/cohorts", wrapper.ListLiveCohorts)
+	})
 
 	return r
 }
@@ -313,7 +420,184 @@ type ErrorJSONResponse Error
 
 type ForbiddenJSONResponse Error
 
+type LiveUnavailableJSONResponse Error
+
 type UnauthorizedJSONResponse Error
+
+type ListLiveQueriesRequestObject struct {
+}
+
+type ListLiveQueriesResponseObject interface {
+	VisitListLiveQueriesResponse(w http.ResponseWriter) error
+}
+
+type ListLiveQueries200JSONResponse []LiveQuery
+
+func (response ListLiveQueries200JSONResponse) VisitListLiveQueriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveQueries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListLiveQueries401JSONResponse) VisitListLiveQueriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveQueries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListLiveQueries403JSONResponse) VisitListLiveQueriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveQueries503JSONResponse struct{ LiveUnavailableJSONResponse }
+
+func (response ListLiveQueries503JSONResponse) VisitListLiveQueriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveQueriesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListLiveQueriesdefaultJSONResponse) VisitListLiveQueriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveCohortsRequestObject struct {
+	Name string `json:"name"`
+}
+
+type ListLiveCohortsResponseObject interface {
+	VisitListLiveCohortsResponse(w http.ResponseWriter) error
+}
+
+type ListLiveCohorts200JSONResponse []LiveCohort
+
+func (response ListLiveCohorts200JSONResponse) VisitListLiveCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveCohorts401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListLiveCohorts401JSONResponse) VisitListLiveCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveCohorts403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListLiveCohorts403JSONResponse) VisitListLiveCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveCohorts404JSONResponse Error
+
+func (response ListLiveCohorts404JSONResponse) VisitListLiveCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveCohorts503JSONResponse struct{ LiveUnavailableJSONResponse }
+
+func (response ListLiveCohorts503JSONResponse) VisitListLiveCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveCohortsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListLiveCohortsdefaultJSONResponse) VisitListLiveCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetSettingsRequestObject struct {
 }
@@ -418,6 +702,12 @@ func (response GetHealth503JSONResponse) VisitGetHealthResponse(w http.ResponseW
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListLiveQueries Registered live queries with their cohort and subscriber counts.
+	// (GET /api/live/queries)
+	ListLiveQueries(ctx context.Context, request ListLiveQueriesRequestObject) (ListLiveQueriesResponseObject, error)
+	// ListLiveCohorts The cohorts (streams) of one live query and their subscribers.
+	// (GET /api/live/queries/{name}/cohorts)
+	ListLiveCohorts(ctx context.Context, request ListLiveCohortsRequestObject) (ListLiveCohortsResponseObject, error)
 	// GetSettings The server's effective settings and capabilities.
 	// (GET /api/settings)
 	GetSettings(ctx context.Context, request GetSettingsRequestObject) (GetSettingsResponseObject, error)
@@ -463,6 +753,56 @@ type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
 	options     StrictHTTPServerOptions
+}
+
+// ListLiveQueries operation middleware
+func (sh *strictHandler) ListLiveQueries(w http.ResponseWriter, r *http.Request) {
+	var request ListLiveQueriesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLiveQueries(ctx, request.(ListLiveQueriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLiveQueries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListLiveQueriesResponseObject); ok {
+		if err := validResponse.VisitListLiveQueriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListLiveCohorts operation middleware
+func (sh *strictHandler) ListLiveCohorts(w http.ResponseWriter, r *http.Request, name string) {
+	var request ListLiveCohortsRequestObject
+
+	request.Name = name
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLiveCohorts(ctx, request.(ListLiveCohortsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLiveCohorts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListLiveCohortsResponseObject); ok {
+		if err := validResponse.VisitListLiveCohortsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
 }
 
 // GetSettings operation middleware
@@ -518,26 +858,37 @@ func (sh *strictHandler) GetHealth(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"vFbdjts2E32VAb8PSAIo9qZJisK92gZJkyAo0niLXOwaXlocW5OVSIYc2VYCv3tBUrblldzcdHtlmT9n",
-	"zswZzsx3kZvKGo2avZh8Fw69Ndpj/PPaOePCR240o+bwKa0tKZdMRo+/eKPDms8LrGT4+r/DpZiI/42P",
-	"qOO068cJbbfbZUKhzx3ZACIm4lI3YLhABxiOjMQuE2+MW5BSqB/e/FWBwOYONZCHtSxJwaJmIPbgTIlQ",
-	"yQa0YchlWQIX5MFYdJFCpPqXljUXxtE3VA/P9g/TcoyUMzAOeO/Ao5Yx+UhYlqXZoIICHY5EgGrRT7S1",
-	"LrjDlCTPjcLwe2p0ynJRYgaVzAvS+NShVGElCQbh0khkAreysiWKiSAdSc4jLZEJbmxY9uxIr0R0iiWV",
-	"0WRvr6AUvd5Ghd7L1QC/t3UldYfV1pZStwoNGHf4tUbPc1J9qI8OPWoGo+HldvsrfK0NIxDDpkANDq1x",
-	"THoFEqwzixKrAQutCXIhIa5TTI/sZ4fzZvEFcw6M3qIsuejL4VlyHb9Q11UAM3ciE7WWa0llcLYDd8Z8",
-	"izFk9lOtmSq8TGBUEjd9DkdTR00WxpQodcDQssIuQawWqBQqkQlbrn+JP7bhwoQ8UKiNyETBbAeIB96y",
-	"fSanqnwumpjmLhEOGd6JATwOexV5H5TBLaP2ZHR4Gx45yPXkxypFPzIxFNhjwKYJzvejpCTLhfQ4X6Pz",
-	"NOTDR+N55XD65wfw6Nbo9kcHc/TLhue4teSaPtJlnqP3T1PRKmmJKSYaPOZGK98BJM24Qhdfj9zOF0Y1",
-	"c0/fomJL4yrJ6dDPLwbvuPBMOlWDGKvhR9suSOdkE28mpU5v/VPFG8rFAVxPjPPalYMk/NdyjlpZQ5rn",
-	"qIOMajhrz6pkV1OW+R2c1+Ze3uyRsn4KnKh4L5j39ThDvuNwJ6b91AzOY1474mYaLLTlA92acvxk0uNd",
-	"oHTo3uxlf//5SvR6Mbz/fAWeVhoVbIiL8H8+ff3q0+sr2BTGY2oxeSmpCs+wNTEPqyFY0b8Y7GjsGL74",
-	"5mNDI700/cCHNmxLySErH3kwGw37aPgJFLFAgtQq1gGpKtJw+fEdSIaxtAS1RwWL5kZPuVZkDidffXg3",
-	"gst4/NC2PWhEBTL6OuDUje56lapLu/I0rtxh8ySD2Cekh9vLtv9H8An8Fj2/BeNu9K20dIfN7egmtkHi",
-	"2B73Sbb3N3giOkkpLkbPRhchT41FLS2JiXg+uhg9D9VUchHFDW6PfacgrTC2zYOb75SYiN+RD0UrOx3v",
-	"frq4+NfmlYONgZFlvxenpRcXz85hHciNT0aqeOn5jy8dR8bIYCnrkn98az9oZcLXVSVDuY2pmEr0Iw+4",
-	"XGLOtMZ9L/Ext3JpU5UiTPVWBhGuRcxMMQuA4+LQ1c9J0/b9BxSmtXBm7k1exnZqD09mX8dAar9Bl3R7",
-	"mST4DzgdzCuD7SAbeYxOqpyYXM+6mn2gNWr0SZwDhEOZF2036aq0f3hBqFPQe0XzerabHa71Z0UTGnFb",
-	"nAJ+GoaO8Lus17tDfpDnlAfwuLWWCpDRZfOkg5OSaTfb/R0AAP//",
+	"xFlfb9s4Ev8qA90BTQDXzl67i0P2KRdkb7sIDt0kiz6kgUuLY4sNRarkyI638Hc/DElZciQn7i2ae4os",
+	"kZx/v5n5DfM1y21ZWYOGfHb6NXPoK2s8hh8XzlnHD7k1hIb4UVSVVrkgZc3ks7eG3/m8wFLw098dzrPT",
+	"7G+T9tRJ/Oon8bTNZjPKJPrcqYoPyU6zM7MGSwU6QF4yzjaj7BfrZkpKNN9f/E2BQPYeDSgPS6GVhFlN",
+	"oMiDsxqhFGswliAXWgMVyoOt0AUVgqqXaol/GLEUSouZxpdRuFpMHYqc1BIBHwiNVzYYwJoq40lojRKU",
+	"ASoQpCAxEx6Dvn8YUVNhnfoT5fdX9j82+TS4eATWBY3Cr1fJw0ltobVdoYQCHWu6GSXZu1isHLufVIRo",
+	"bmXw+K7Qa+JIjKAUeaEMvnYoJL+JAAPeNM5GGT6IsuKIZcoEJadBrWyU0bri156cMossGEVC6SCy961Q",
+	"0Xu9DyV6LxYD+v1al8J0tHqotDAJUQPCHX6p0dNUyf5R7x16NATWwI8PDz/Dl9oSgiJYFWjAYWUdKbMA",
+	"AZWzM43lgIQkQjkGxG30aav93Xa9nX3GnFijX1FoKvrh8CSoDk9o6pIPs/fZKKs76XH3nPh0xpBYTrVz",
+	"W1hHA0jQQpXhSUip2DtCv++sIFfjUCbFfTGx83A24xGXQteCUMJKUdHxWatM7pAXTEVQZm5dyU+ZFISv",
+	"SZU4FEmsbF4MYgUbfO9q+KFYh3zx5FCU4MlWFcoRqDnHWCo5CBgtPE1rH/P7MM0q4cTz7us5gfN30B5n",
+	"V35HujL009tWsjKEC3S8NNp26OJ6xv6ZoTv0+CU6r2Ite3Z1D4pBs613kr2jBmxNQFshuwomN+xgpRud",
+	"fRj/vUa33gPxaSWo8H2k/PbhpsWyIJCYK4kgGlDP0CuJPqCJrfgZTK01lCiM59KbNjOeFGE5XOp4S2xy",
+	"O3gQzol1yIkg69DI5FbXpQmr94vsifgf0u4e132HnUfpoCQaUvN1rJLOrsDOo5fQ15qedshj7Ywoh/PB",
+	"f9F9FW6ClIXyhA4lXF9cXpzfDGb0t8M+tMABnNyE97AqrEfIC2EW6MHh3KEvgtlfGHxwxN0JZmsuM9bx",
+	"AxWoHFxdXkNltcoV+uNv8c2j1AqOim6J8WnhsNW9xdPjtOqAYCiHrmrDUDiLTUdpRQPZtMPY0hEzazUK",
+	"041k08iwnKGUKLka6OU/w59qTUVIeonGZqOsIKoGGhxbLhKdGi7vLirMnafTK+GIv5XKe8ZmS/OsA4/E",
+	"bf34+W6eHD3UgFuHXcfjfN9LDXWcdsroIwZiPS0cXv9+CR7dEl2zdBDIn1c0xYdKuYGMPMtz9P51JONa",
+	"zTH6xIDH3Brpx4NAL8XDdGbleurVn3hgcjimUx12eXiCp0jt7nqKGQ9hceBcrwintdP7iscUjaysMjRF",
+	"w2GUw6jdG6VqcU0iv4f9sXmEm7aj9SCwE8VHznwcjz3Kdwzu+LQPTTYe89opWl+zhEQz0S1VjleJfMxQ",
+	"OHS/NGH/7cNN1psxgfujVwuTKB3/nl5fnF9d3KRaGEaR0AQ5DZOIKb9lZwX7grODsNZ9IefD4KPM3A7X",
+	"+EoLYlS+8mBXBhpv+FMoApEGYWSoA0KWysDZ+3cgCCaiUsA8AWbrj+aaaqnsduX55bsxnIXl23HUg0GU",
+	"IIKtA0Z9NF2rYnVJb16HN/e4Ph5BmCeEh09naU4Mh5/Cv4Lln8C6j+aTqNQ9rj+NP4ZxSVEYoxqQNfay",
+	"JR1ydJqdjH8YnzBObYVGVCo7zd6MT8ZvAsVKtIbNnmi1xAl3olSGFhja/dbUdzI7zS6Vp4YuqdAvdq4v",
+	"/nFy8k3z7UHp3NKzfofrDb+8GJIVI+6hXIzDEP725Id9krY2THYm9bDpzfOb2puTzSj78ZAdjy8wghlz",
+	"UWt6fm8z93ODLkvBVT27ahmN7jggpl1kEYmTMpjbxg65rQ3FKi+4F91mvD+74+N7qJh8ZWduJh3K+SRI",
+	"zrdUIpB5pEClbr9mKpRHQUzjY9NvemZbDiPbbaFSiodLNAsegX9606+kdy+FxDQMHwDFZP4IDK7QE8yV",
+	"8/SSUHx78vZFbpu2kFtDIdJcv027/0s+hFuG6H44iiOlP+YhwxrsqptKu3KdnHgqG3yHtA1C/99IW2L3",
+	"FxH5VDS2MgYC0nx7SaT95WBFGvvKA87nGO9YG1+HIOWiikxO4U58QvdOASq2N2T7QpPu0L5jYJKEPVfI",
+	"0cowclRbWtFwPRDGrwL82qx5AZ224qXFdCkc9BjvMMHs9PauGzNOWIM+Bmd7hEORF4lxd6PUkBMO1O6h",
+	"j4jl7R0X8rStf+9qeVhJBG7c9o7t8ZtRb75hfChPEQdwlKRFkmaNXh93zolg6h/S5RRw1Pk/wPFwAXlG",
+	"TKgpm7vNfwMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
