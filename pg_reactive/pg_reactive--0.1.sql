@@ -23,6 +23,12 @@ CREATE TABLE pgr.query (
   claim_paths text[],
   -- The search_path the query was registered with; it runs with the same one.
   search_path text NOT NULL,
+  -- Partition routing: when the query reads one table whose row-level
+  -- security lets a row be seen only by the user in column part_col
+  -- (policies of the form col = auth.uid()), a change reaches only the
+  -- cohorts whose sub is an old or new value of that column.
+  part_col name,
+  part_type regtype,
   created_at timestamptz NOT NULL DEFAULT now()
 );
 
@@ -38,6 +44,9 @@ CREATE UNLOGGED TABLE pgr.stream (
   epoch text NOT NULL,
   v bigint NOT NULL DEFAULT 0,
   error text,
+  -- The cohort's partition value (see pgr.query.part_col); NULL: every change
+  -- of the query's tables may affect it.
+  part text,
   created_at timestamptz NOT NULL DEFAULT now(),
   last_used timestamptz NOT NULL DEFAULT now(),
   UNIQUE (query, params, role, claims_key)
@@ -77,7 +86,10 @@ CREATE INDEX lease_holder_idx ON pgr.lease (holder);
 -- Tables written since the last refresh, one row per writing statement. It is
 -- transactional: a rolled-back write leaves nothing behind.
 CREATE UNLOGGED TABLE pgr.dirty (
-  relid oid NOT NULL
+  relid oid NOT NULL,
+  -- Old and new values of the table's partition columns; NULL: unknown
+  -- (TRUNCATE, or no partitioned query reads the table).
+  vals text[]
 );
 
 -- Settings of the refresher.
@@ -122,12 +134,63 @@ AS 'MODULE_PATHNAME', 'pgr_wake' LANGUAGE C VOLATILE;
 
 -- The capture trigger: records that the table changed. SECURITY DEFINER so
 -- that any writer may record, nothing else.
+-- Its arguments name the table's partition columns, whose old and new values
+-- it reads from the statement's transition tables.
 CREATE FUNCTION pgr.capture() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pgr AS $$
+DECLARE
+  sel text;
+  vals text[];
 BEGIN
-  INSERT INTO pgr.dirty (relid) VALUES (TG_RELID);
+  IF TG_NARGS = 0 OR TG_OP = 'TRUNCATE' THEN
+    INSERT INTO pgr.dirty (relid) VALUES (TG_RELID);
+  ELSE
+    SELECT string_agg(format('SELECT %I::text AS v FROM %I', a, t), ' UNION ') INTO sel
+    FROM unnest(TG_ARGV) AS a,
+         unnest(CASE TG_OP WHEN 'INSERT' THEN '{pgr_new}'::text[]
+                           WHEN 'DELETE' THEN '{pgr_old}'::text[]
+                           ELSE '{pgr_new,pgr_old}'::text[] END) AS t;
+    EXECUTE 'SELECT array_agg(v) FROM (' || sel || ') s' INTO vals;
+    IF vals IS NULL THEN
+      RETURN NULL; -- the statement changed no row
+    END IF;
+    INSERT INTO pgr.dirty (relid, vals) VALUES (TG_RELID, vals);
+  END IF;
   PERFORM pgr._wake();
   RETURN NULL;
+END
+$$;
+
+-- (Re)creates the capture triggers of a table for the queries reading it.
+CREATE FUNCTION pgr._install_triggers(t oid) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pgr AS $$
+DECLARE
+  tg name;
+  args text;
+BEGIN
+  FOR tg IN SELECT tgname FROM pg_trigger WHERE tgrelid = t AND tgname LIKE 'pgr\_capture%' LOOP
+    EXECUTE format('DROP TRIGGER %I ON %s', tg, t::regclass);
+  END LOOP;
+  IF NOT EXISTS (SELECT 1 FROM pgr.query q WHERE t = ANY (q.tables)) THEN
+    RETURN;
+  END IF;
+  -- Partition columns are only worth capturing when every query reading
+  -- the table routes by one.
+  IF EXISTS (SELECT 1 FROM pgr.query q WHERE t = ANY (q.tables) AND q.part_col IS NULL) THEN
+    EXECUTE format('CREATE TRIGGER pgr_capture AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture()', t::regclass);
+    RETURN;
+  END IF;
+  SELECT string_agg(DISTINCT quote_literal(q.part_col), ', ') INTO args
+  FROM pgr.query q WHERE t = ANY (q.tables);
+  EXECUTE format('CREATE TRIGGER pgr_capture_ins AFTER INSERT ON %s REFERENCING NEW TABLE AS pgr_new '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture(%s)', t::regclass, args);
+  EXECUTE format('CREATE TRIGGER pgr_capture_upd AFTER UPDATE ON %s REFERENCING OLD TABLE AS pgr_old NEW TABLE AS pgr_new '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture(%s)', t::regclass, args);
+  EXECUTE format('CREATE TRIGGER pgr_capture_del AFTER DELETE ON %s REFERENCING OLD TABLE AS pgr_old '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture(%s)', t::regclass, args);
+  EXECUTE format('CREATE TRIGGER pgr_capture_trunc AFTER TRUNCATE ON %s '
+                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture()', t::regclass);
 END
 $$;
 REVOKE ALL ON FUNCTION pgr.capture(), pgr._wake() FROM PUBLIC;
@@ -167,6 +230,9 @@ DECLARE
   all_claims boolean := false;
   f record;
   t oid;
+  pcol name;
+  ptype regtype;
+  old_rels oid[];
 BEGIN
   IF name IS NULL OR name !~ '^[A-Za-z_][A-Za-z0-9_]{0,62}$' THEN
     RAISE EXCEPTION 'pgr.register: invalid live query name %', coalesce(quote_literal(name), 'NULL')
@@ -188,6 +254,7 @@ BEGIN
     RAISE EXCEPTION 'pgr.register: % is not a valid query: %', name, SQLERRM USING ERRCODE = 'invalid_parameter_value';
   END;
   view_oid := 'pg_temp.pgr_register_probe'::regclass;
+  SELECT q.tables INTO old_rels FROM pgr.query q WHERE q.name = register.name;
 
   SELECT array_agg(attname::text ORDER BY attnum) INTO cols
   FROM pg_attribute WHERE attrelid = view_oid AND attnum > 0 AND NOT attisdropped;
@@ -244,22 +311,41 @@ BEGIN
     END IF;
   END LOOP;
 
-  INSERT INTO pgr.query (name, sql, key_cols, columns, tables, claim_paths, search_path)
+  -- Partition routing: one table, row-level security on, and every
+  -- permissive SELECT policy is `col = auth.uid()` on the same column.
+  IF cardinality(rels) = 1 AND (SELECT relrowsecurity FROM pg_class WHERE oid = rels[1]) THEN
+    SELECT CASE WHEN count(*) > 0 AND count(*) = count(m.col) AND count(DISTINCT m.col) = 1 THEN min(m.col) END
+    INTO pcol
+    FROM pg_policy p,
+         LATERAL (SELECT coalesce(
+           substring(pg_get_expr(p.polqual, p.polrelid) FROM
+             '^\(*"?([A-Za-z_][A-Za-z0-9_]*)"? = (?:\( SELECT auth\.uid\(\) AS uid\)|auth\.uid\(\))\)*$'),
+           substring(pg_get_expr(p.polqual, p.polrelid) FROM
+             '^\(*(?:\( SELECT auth\.uid\(\) AS uid\)|auth\.uid\(\)) = "?([A-Za-z_][A-Za-z0-9_]*)"?\)*$')) AS col) m
+    WHERE p.polrelid = rels[1] AND p.polpermissive AND p.polcmd IN ('r', '*');
+    IF pcol IS NOT NULL THEN
+      SELECT atttypid::regtype INTO ptype FROM pg_attribute
+      WHERE attrelid = rels[1] AND attname = pcol AND attnum > 0 AND NOT attisdropped;
+      IF NOT FOUND THEN
+        pcol := NULL;
+      END IF;
+    END IF;
+  END IF;
+
+  INSERT INTO pgr.query (name, sql, key_cols, columns, tables, claim_paths, search_path, part_col, part_type)
   VALUES (register.name, register.sql, keys, cols, rels,
           CASE WHEN all_claims THEN NULL ELSE ARRAY(SELECT DISTINCT unnest(paths) ORDER BY 1) END,
-          current_setting('search_path'))
+          current_setting('search_path'), pcol, ptype)
   ON CONFLICT ON CONSTRAINT query_pkey DO UPDATE
     SET sql = excluded.sql, key_cols = excluded.key_cols, columns = excluded.columns,
         tables = excluded.tables, claim_paths = excluded.claim_paths,
-        search_path = excluded.search_path, created_at = now();
+        search_path = excluded.search_path, part_col = excluded.part_col,
+        part_type = excluded.part_type, created_at = now();
   -- A replaced query invalidates its streams: subscribers resubscribe.
   DELETE FROM pgr.stream s WHERE s.query = register.name;
 
-  FOREACH t IN ARRAY rels LOOP
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = t AND tgname = 'pgr_capture') THEN
-      EXECUTE format('CREATE TRIGGER pgr_capture AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s '
-                     'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture()', t::regclass);
-    END IF;
+  FOREACH t IN ARRAY ARRAY(SELECT DISTINCT unnest(rels || coalesce(old_rels, '{}'))) LOOP
+    PERFORM pgr._install_triggers(t);
   END LOOP;
 END
 $$;
@@ -277,10 +363,7 @@ BEGIN
     RETURN false;
   END IF;
   FOREACH t IN ARRAY gone LOOP
-    IF NOT EXISTS (SELECT 1 FROM pgr.query q WHERE t = ANY (q.tables))
-       AND EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = t AND tgname = 'pgr_capture') THEN
-      EXECUTE format('DROP TRIGGER pgr_capture ON %s', t::regclass);
-    END IF;
+    PERFORM pgr._install_triggers(t);
   END LOOP;
   RETURN true;
 END
@@ -370,6 +453,8 @@ CREATE FUNCTION pgr.refresh() RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog, pgr AS $$
 DECLARE
   rels oid[];
+  all_rels oid[];
+  hits text[];
   s record;
   emitted integer := 0;
   rows jsonb;
@@ -382,8 +467,13 @@ BEGIN
     RETURN -1;
   END IF;
 
-  WITH d AS (DELETE FROM pgr.dirty RETURNING relid)
-  SELECT array_agg(DISTINCT relid) INTO rels FROM d;
+  -- rels: tables changed; all_rels: those with a change of unknown
+  -- partition; hits: 'relid:value' of every partition value changed.
+  WITH d AS (DELETE FROM pgr.dirty RETURNING relid, vals)
+  SELECT array_agg(DISTINCT relid),
+         array_agg(DISTINCT relid) FILTER (WHERE vals IS NULL),
+         (SELECT array_agg(DISTINCT d2.relid::text || ':' || v) FROM d d2, unnest(d2.vals) v WHERE v IS NOT NULL)
+  INTO rels, all_rels, hits FROM d;
   IF rels IS NULL THEN
     RETURN 0;
   END IF;
@@ -392,6 +482,8 @@ BEGIN
   FOR s IN SELECT st.id, st.params, st.role, st.claims_key, q.sql, q.search_path, q.key_cols
            FROM pgr.stream st JOIN pgr.query q ON q.name = st.query
            WHERE q.tables && rels AND st.error IS NULL
+             AND (q.part_col IS NULL OR st.part IS NULL OR q.tables[1] = ANY (coalesce(all_rels, '{}'))
+                  OR (q.tables[1]::text || ':' || st.part) = ANY (coalesce(hits, '{}')))
            ORDER BY st.role, st.query, st.id LOOP
     BEGIN
       rows := pgr._eval(s.sql, s.search_path, s.params, s.role, s.claims_key);
@@ -442,6 +534,7 @@ DECLARE
   ck jsonb;
   sid bigint;
   res jsonb;
+  part text;
 BEGIN
   IF current_setting('transaction_isolation') <> 'read committed' THEN
     RAISE EXCEPTION 'pgr.attach() must run in a READ COMMITTED transaction'
@@ -460,9 +553,21 @@ BEGIN
   SELECT s.id INTO sid FROM pgr.stream s
   WHERE s.query = q.name AND s.params = attach.params AND s.role = attach.role AND s.claims_key = ck;
   IF sid IS NULL THEN
+    -- The partition value, unless the role bypasses row-level security
+    -- (then every change may matter).
+    IF q.part_col IS NOT NULL AND ck ? 'sub' AND NOT EXISTS (
+         SELECT 1 FROM pg_roles r, pg_class c
+         WHERE r.rolname = attach.role AND c.oid = q.tables[1]
+           AND (r.rolsuper OR r.rolbypassrls OR pg_has_role(r.oid, c.relowner, 'MEMBER'))) THEN
+      BEGIN
+        EXECUTE format('SELECT ($1)::%s::text', q.part_type) INTO part USING ck ->> 'sub';
+      EXCEPTION WHEN others THEN
+        part := NULL;
+      END;
+    END IF;
     res := pgr._eval(q.sql, q.search_path, attach.params, attach.role, ck);
-    INSERT INTO pgr.stream (query, params, role, claims_key, epoch)
-    VALUES (q.name, attach.params, attach.role, ck, substr(md5(random()::text || clock_timestamp()::text), 1, 12))
+    INSERT INTO pgr.stream (query, params, role, claims_key, epoch, part)
+    VALUES (q.name, attach.params, attach.role, ck, substr(md5(random()::text || clock_timestamp()::text), 1, 12), part)
     RETURNING id INTO sid;
     INSERT INTO pgr.state (stream, k, h, r)
     SELECT DISTINCT ON (k) sid, k, pgr._hash(e.r), e.r
@@ -531,7 +636,7 @@ $$;
 
 -- Administration views.
 CREATE VIEW pgr.queries AS
-SELECT q.name, q.sql, q.key_cols, q.columns,
+SELECT q.name, q.sql, q.key_cols, q.columns, q.part_col,
        ARRAY(SELECT t::regclass::text FROM unnest(q.tables) t ORDER BY 1) AS tables,
        q.claim_paths, q.created_at,
        (SELECT count(*) FROM pgr.stream s WHERE s.query = q.name) AS cohorts,
@@ -540,14 +645,14 @@ SELECT q.name, q.sql, q.key_cols, q.columns,
 FROM pgr.query q;
 
 CREATE VIEW pgr.cohorts AS
-SELECT s.id AS stream, s.query, s.params, s.role, s.claims_key, s.epoch, s.v, s.error,
+SELECT s.id AS stream, s.query, s.params, s.role, s.claims_key, s.part, s.epoch, s.v, s.error,
        s.created_at, s.last_used,
        (SELECT coalesce(sum(l.subscribers), 0) FROM pgr.lease l WHERE l.stream = s.id) AS subscribers,
        (SELECT count(*) FROM pgr.state st WHERE st.stream = s.id) AS rows
 FROM pgr.stream s;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA pgr FROM PUBLIC;
-REVOKE ALL ON FUNCTION pgr.register(text, text, text), pgr.unregister(text), pgr.refresh(), pgr.gc(),
+REVOKE ALL ON FUNCTION pgr.register(text, text, text), pgr._install_triggers(oid), pgr.unregister(text), pgr.refresh(), pgr.gc(),
   pgr.attach(text, jsonb, name, jsonb, text), pgr.detach(bigint, text), pgr.touch(text), pgr.release(text),
   pgr.deltas(bigint, bigint), pgr.snapshot(bigint), pgr.heads(bigint[]),
   pgr._eval(text, text, jsonb, name, jsonb), pgr._apply(bigint, text[], jsonb) FROM PUBLIC;
