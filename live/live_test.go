@@ -41,10 +41,16 @@ type liveEnv struct {
 
 func newLiveEnv(t *testing.T, configure ...func(*config.Config)) *liveEnv {
 	t.Helper()
+	e := newLiveEnvTB(t, configure...)
+	e.DB.Exec(t, todosSchema)
+	return e
+}
+
+func newLiveEnvTB(t testing.TB, configure ...func(*config.Config)) *liveEnv {
+	t.Helper()
 	env := apitest.New(t, append([]func(*config.Config){func(c *config.Config) {
 		c.LiveHeartbeatInterval = 200 * time.Millisecond
 	}}, configure...)...)
-	env.DB.Exec(t, todosSchema)
 	return &liveEnv{Env: env, url: wsURL(env.Serve(t))}
 }
 

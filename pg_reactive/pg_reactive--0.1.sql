@@ -134,28 +134,14 @@ AS 'MODULE_PATHNAME', 'pgr_wake' LANGUAGE C VOLATILE;
 
 -- The capture trigger: records that the table changed. SECURITY DEFINER so
 -- that any writer may record, nothing else.
--- Its arguments name the table's partition columns, whose old and new values
--- it reads from the statement's transition tables.
+-- Tables whose queries route by partition get generated functions that also
+-- record the partition values (pgr._install_triggers). Every name is
+-- schema-qualified, so no SET search_path is needed (it would cost a GUC save
+-- and restore on every write).
 CREATE FUNCTION pgr.capture() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pgr AS $$
-DECLARE
-  sel text;
-  vals text[];
+LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
-  IF TG_NARGS = 0 OR TG_OP = 'TRUNCATE' THEN
-    INSERT INTO pgr.dirty (relid) VALUES (TG_RELID);
-  ELSE
-    SELECT string_agg(format('SELECT %I::text AS v FROM %I', a, t), ' UNION ') INTO sel
-    FROM unnest(TG_ARGV) AS a,
-         unnest(CASE TG_OP WHEN 'INSERT' THEN '{pgr_new}'::text[]
-                           WHEN 'DELETE' THEN '{pgr_old}'::text[]
-                           ELSE '{pgr_new,pgr_old}'::text[] END) AS t;
-    EXECUTE 'SELECT array_agg(v) FROM (' || sel || ') s' INTO vals;
-    IF vals IS NULL THEN
-      RETURN NULL; -- the statement changed no row
-    END IF;
-    INSERT INTO pgr.dirty (relid, vals) VALUES (TG_RELID, vals);
-  END IF;
+  INSERT INTO pgr.dirty (relid) VALUES (TG_RELID);
   PERFORM pgr._wake();
   RETURN NULL;
 END
@@ -166,10 +152,18 @@ CREATE FUNCTION pgr._install_triggers(t oid) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pgr AS $$
 DECLARE
   tg name;
-  args text;
+  ev text;
+  transition text[];
+  sel text;
+  fn text;
 BEGIN
   FOR tg IN SELECT tgname FROM pg_trigger WHERE tgrelid = t AND tgname LIKE 'pgr\_capture%' LOOP
     EXECUTE format('DROP TRIGGER %I ON %s', tg, t::regclass);
+  END LOOP;
+  FOR fn IN SELECT p.oid::regprocedure::text FROM pg_proc p
+            WHERE p.pronamespace = 'pgr'::regnamespace AND p.proname IN ('capture_' || t || '_ins',
+                  'capture_' || t || '_upd', 'capture_' || t || '_del') LOOP
+    EXECUTE 'DROP FUNCTION ' || fn;
   END LOOP;
   IF NOT EXISTS (SELECT 1 FROM pgr.query q WHERE t = ANY (q.tables)) THEN
     RETURN;
@@ -181,14 +175,30 @@ BEGIN
                    'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture()', t::regclass);
     RETURN;
   END IF;
-  SELECT string_agg(DISTINCT quote_literal(q.part_col), ', ') INTO args
-  FROM pgr.query q WHERE t = ANY (q.tables);
+  -- One generated function per table and event, with static SQL (its plan
+  -- is cached per session): the writer's cost is a scan of the statement's
+  -- transition rows and one insert.
+  FOR ev, transition IN VALUES ('ins', '{pgr_new}'::text[]), ('upd', '{pgr_new,pgr_old}'), ('del', '{pgr_old}') LOOP
+    SELECT string_agg(format('SELECT %I::text AS v FROM %I', q.part_col, tt), ' UNION ')
+    INTO sel
+    FROM (SELECT DISTINCT pq.part_col FROM pgr.query pq WHERE t = ANY (pq.tables)) q, unnest(transition) tt;
+    fn := format('pgr.%I', 'capture_' || t || '_' || ev);
+    EXECUTE format($f$CREATE OR REPLACE FUNCTION %s() RETURNS trigger
+      LANGUAGE plpgsql SECURITY DEFINER AS $b$
+      BEGIN
+        INSERT INTO pgr.dirty (relid, vals)
+        SELECT %s, pg_catalog.array_agg(s.v) FROM (%s) s HAVING pg_catalog.count(*) > 0;
+        PERFORM pgr._wake();
+        RETURN NULL;
+      END $b$ $f$, fn, t, sel);
+    EXECUTE format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', fn);
+  END LOOP;
   EXECUTE format('CREATE TRIGGER pgr_capture_ins AFTER INSERT ON %s REFERENCING NEW TABLE AS pgr_new '
-                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture(%s)', t::regclass, args);
+                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.%I()', t::regclass, 'capture_' || t || '_ins');
   EXECUTE format('CREATE TRIGGER pgr_capture_upd AFTER UPDATE ON %s REFERENCING OLD TABLE AS pgr_old NEW TABLE AS pgr_new '
-                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture(%s)', t::regclass, args);
+                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.%I()', t::regclass, 'capture_' || t || '_upd');
   EXECUTE format('CREATE TRIGGER pgr_capture_del AFTER DELETE ON %s REFERENCING OLD TABLE AS pgr_old '
-                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture(%s)', t::regclass, args);
+                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.%I()', t::regclass, 'capture_' || t || '_del');
   EXECUTE format('CREATE TRIGGER pgr_capture_trunc AFTER TRUNCATE ON %s '
                  'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture()', t::regclass);
 END
