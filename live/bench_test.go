@@ -101,6 +101,7 @@ type benchClient struct {
 	frames   int64
 	gaps     int64
 	resyncs  int64
+	errs     []string
 	lastSubs chan struct{}
 }
 
@@ -162,6 +163,8 @@ func (c *benchClient) run(ctx context.Context) {
 			if c.subbed == cap(c.lastSubs) {
 				close(c.lastSubs)
 			}
+		case "error":
+			c.errs = append(c.errs, f.Code)
 		case "delta":
 			c.frames++
 			st := c.streams[f.S]
@@ -338,7 +341,9 @@ func runWorkload(b *testing.B, env *liveEnv, pool *pgxpool.Pool, w workload) ben
 			select {
 			case <-c.lastSubs:
 			case <-time.After(60 * time.Second):
-				failed.Store(fmt.Errorf("user %d: subscriptions not acknowledged within 60s", i))
+				c.mu.Lock()
+				failed.Store(fmt.Errorf("user %d: %d of %d subscriptions acknowledged within 60s; errors %v", i, c.subbed, w.subsPerUser, c.errs))
+				c.mu.Unlock()
 			}
 		}()
 	}
@@ -548,7 +553,7 @@ func BenchmarkLiveW1OwnerOnly(b *testing.B) {
 	env, pool := benchEnv(b)
 	base := notifyBaseline(context.Background(), b, env.DB.URL)
 	for b.Loop() {
-		report(b, runWorkload(b, env, pool, w1(1000, 10, 8*time.Second)), base)
+		report(b, runWorkload(b, env, pool, w1(benchUsers(1000), 10, 8*time.Second)), base)
 	}
 }
 
@@ -667,4 +672,12 @@ func BenchmarkLiveWriterOverhead(b *testing.B) {
 		b.ReportMetric(on/2, "tps-with-triggers")
 		b.ReportMetric(on/off, "with/without")
 	}
+}
+
+// benchUsers lets a quick run scale W1 down: PGSTACK_BENCH_USERS=100.
+func benchUsers(n int) int {
+	if v, err := strconv.Atoi(os.Getenv("PGSTACK_BENCH_USERS")); err == nil && v > 0 {
+		return v
+	}
+	return n
 }

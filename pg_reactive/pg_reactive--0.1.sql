@@ -595,9 +595,13 @@ BEGIN
 END
 $$;
 
+-- Leases change under the same lock as attach and refresh, so they never
+-- wait on each other's rows.
+
 -- pgr.detach(stream, holder): one subscriber of holder leaves the stream.
 CREATE FUNCTION pgr.detach(stream bigint, holder text DEFAULT 'sql') RETURNS void
 LANGUAGE sql SET search_path = pg_catalog, pgr AS $$
+  SELECT pg_advisory_xact_lock(pgr._lock_key());
   UPDATE pgr.lease l SET subscribers = greatest(l.subscribers - 1, 0), seen_at = now()
   WHERE l.stream = detach.stream AND l.holder = detach.holder;
   UPDATE pgr.stream s SET last_used = now() WHERE s.id = detach.stream;
@@ -606,6 +610,7 @@ $$;
 -- pgr.touch(holder): renews the holder's leases.
 CREATE FUNCTION pgr.touch(holder text) RETURNS void
 LANGUAGE sql SET search_path = pg_catalog, pgr AS $$
+  SELECT pg_advisory_xact_lock(pgr._lock_key());
   UPDATE pgr.lease l SET seen_at = now() WHERE l.holder = touch.holder;
   UPDATE pgr.stream s SET last_used = now()
   WHERE s.id IN (SELECT l.stream FROM pgr.lease l WHERE l.holder = touch.holder AND l.subscribers > 0);
@@ -614,6 +619,7 @@ $$;
 -- pgr.release(holder): drops all of holder's leases (a bridge shutting down).
 CREATE FUNCTION pgr.release(holder text) RETURNS void
 LANGUAGE sql SET search_path = pg_catalog, pgr AS $$
+  SELECT pg_advisory_xact_lock(pgr._lock_key());
   DELETE FROM pgr.lease l WHERE l.holder = release.holder;
 $$;
 
