@@ -75,7 +75,7 @@ type workload struct {
 
 type benchResult struct {
 	p50, p99, max             time.Duration
-	deliveries                float64 // applied deltas per second
+	deliveries                float64 // row changes reaching subscriptions per second
 	frames                    float64 // delta frames received per second
 	dbCPUPerChange            time.Duration
 	writes                    int64
@@ -85,24 +85,26 @@ type benchResult struct {
 }
 
 type benchStream struct {
+	subs  int // subscriptions of the connection on this stream
 	epoch string
 	v     int64
 	rows  map[string]json.RawMessage
 }
 
 type benchClient struct {
-	ws       *websocket.Conn
-	role     string
-	claims   string
-	mu       sync.Mutex
-	streams  map[int64]*benchStream
-	subbed   int
-	recv     []recvRecord
-	frames   int64
-	gaps     int64
-	resyncs  int64
-	errs     []string
-	lastSubs chan struct{}
+	ws        *websocket.Conn
+	role      string
+	claims    string
+	mu        sync.Mutex
+	streams   map[int64]*benchStream
+	subbed    int
+	recv      []recvRecord
+	frames    int64
+	gaps      int64
+	resyncs   int64
+	errs      []string
+	delivered int64 // row changes applied, times the subscriptions sharing them
+	lastSubs  chan struct{}
 }
 
 type recvRecord struct {
@@ -147,8 +149,13 @@ func (c *benchClient) run(ctx context.Context) {
 			if c.streams[f.S] == nil {
 				c.streams[f.S] = &benchStream{rows: map[string]json.RawMessage{}}
 			}
+			c.streams[f.S].subs++
 		case "snapshot":
 			st := c.streams[f.S]
+			c.subbed++
+			if c.subbed == cap(c.lastSubs) {
+				close(c.lastSubs)
+			}
 			st.epoch, st.v = f.Epoch, f.V
 			st.rows = map[string]json.RawMessage{}
 			for _, r := range f.Rows {
@@ -158,10 +165,6 @@ func (c *benchClient) run(ctx context.Context) {
 			}
 			if f.Reason != "initial" {
 				c.resyncs++
-			}
-			c.subbed++
-			if c.subbed == cap(c.lastSubs) {
-				close(c.lastSubs)
 			}
 		case "error":
 			c.errs = append(c.errs, f.Code)
@@ -187,6 +190,7 @@ func (c *benchClient) run(ctx context.Context) {
 						st.rows[strconv.FormatInt(k.ID, 10)] = r
 						if seq, err := strconv.ParseInt(strings.TrimPrefix(k.Title, "s"), 10, 64); err == nil {
 							c.recv = append(c.recv, recvRecord{seq: seq, at: now})
+							c.delivered += int64(st.subs)
 						}
 					}
 				}
@@ -439,7 +443,7 @@ func runWorkload(b *testing.B, env *liveEnv, pool *pgxpool.Pool, w workload) ben
 				}
 			}
 		}
-		applied += int64(len(c.recv))
+		applied += c.delivered
 		frames += c.frames
 		res.gaps += int(c.gaps)
 		res.resyncs += c.resyncs

@@ -25,10 +25,12 @@ type conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	ident  identity.Identity
-	subs   map[string]*sub
-	expiry *time.Timer
+	mu      sync.Mutex
+	ident   identity.Identity
+	subs    map[string]*sub     // subscription id -> its stream membership
+	members map[int64]*sub      // stream id -> membership
+	states  map[string]subState // subscription id -> what it was made with
+	expiry  *time.Timer
 
 	lagPending atomic.Bool
 	failOnce   sync.Once
@@ -42,7 +44,8 @@ type subState struct {
 
 func newConn(ctx context.Context, h *hub, ws *websocket.Conn) *conn {
 	ctx, cancel := context.WithCancel(ctx)
-	return &conn{h: h, ws: ws, out: make(chan []byte, h.opts.QueueSize), ctx: ctx, cancel: cancel, subs: map[string]*sub{}}
+	return &conn{h: h, ws: ws, out: make(chan []byte, h.opts.QueueSize), ctx: ctx, cancel: cancel,
+		subs: map[string]*sub{}, members: map[int64]*sub{}, states: map[string]subState{}}
 }
 
 // send queues a frame; false means the queue is full (the caller decides
@@ -99,31 +102,64 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// subscriptions returns c's stream memberships.
 func (c *conn) subscriptions() []*sub {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*sub, 0, len(c.subs))
-	for _, sb := range c.subs {
+	out := make([]*sub, 0, len(c.members))
+	for _, sb := range c.members {
 		out = append(out, sb)
 	}
 	return out
 }
 
-func (c *conn) adopt(sb *sub) {
+func (c *conn) subscription(id string) *sub {
 	c.mu.Lock()
-	c.subs[sb.id] = sb
+	defer c.mu.Unlock()
+	return c.subs[id]
+}
+
+func (c *conn) member(stream int64) *sub {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.members[stream]
+}
+
+func (c *conn) adopt(id string, sb *sub) {
+	c.mu.Lock()
+	c.subs[id] = sb
+	c.members[sb.s.id] = sb
 	c.mu.Unlock()
 }
 
-// forget removes sb if it is still c's subscription under its id.
-func (c *conn) forget(sb *sub) bool {
+// forget removes subscription id if it still belongs to sb.
+func (c *conn) forget(id string, sb *sub) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.subs[sb.id] == sb {
-		delete(c.subs, sb.id)
+	if c.subs[id] == sb {
+		delete(c.subs, id)
+		delete(c.states, id)
 		return true
 	}
 	return false
+}
+
+func (c *conn) dropMember(sb *sub) {
+	c.mu.Lock()
+	if c.members[sb.s.id] == sb {
+		delete(c.members, sb.s.id)
+	}
+	c.mu.Unlock()
+}
+
+func (c *conn) ids() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.subs))
+	for id := range c.subs {
+		out = append(out, id)
+	}
+	return out
 }
 
 func (c *conn) sendJSON(v any) {
@@ -249,20 +285,18 @@ func (c *conn) authenticate(token string, refresh bool) bool {
 	if !exp.IsZero() {
 		c.expiry = time.AfterFunc(time.Until(exp), c.expire)
 	}
-	var redo []*sub
+	redo := map[string]subState{}
 	if refresh && (old.Role != id.Role || string(old.Claims) != string(id.Claims)) {
-		for _, sb := range c.subs {
-			redo = append(redo, sb)
+		for id, st := range c.states {
+			redo[id] = st
 		}
 	}
 	c.mu.Unlock()
 
-	for _, sb := range redo {
-		if !c.forget(sb) {
-			continue
+	for id, st := range redo {
+		if c.h.remove(c, id) {
+			c.subscribe(ClientMessage{T: TypeSubscribe, ID: id, Query: st.query, Params: st.params}, ReasonReauth)
 		}
-		c.h.remove(sb)
-		c.subscribe(ClientMessage{T: TypeSubscribe, ID: sb.id, Query: sb.state.query, Params: sb.state.params}, ReasonReauth)
 	}
 	return true
 }
@@ -270,10 +304,9 @@ func (c *conn) authenticate(token string, refresh bool) bool {
 // expire ends every subscription when the token runs out; the client may
 // send auth with a fresh token and subscribe again.
 func (c *conn) expire() {
-	for _, sb := range c.subscriptions() {
-		if c.forget(sb) {
-			c.h.remove(sb)
-			c.sendError(sb.id, CodeTokenExpired, "the token expired: send auth{token} with a fresh one and subscribe again")
+	for _, id := range c.ids() {
+		if c.h.remove(c, id) {
+			c.sendError(id, CodeTokenExpired, "the token expired: send auth{token} with a fresh one and subscribe again")
 		}
 	}
 	c.mu.Lock()
@@ -310,9 +343,7 @@ func (c *conn) subscribe(msg ClientMessage, reason string) {
 	id := c.ident
 	c.mu.Unlock()
 	if old != nil {
-		if c.forget(old) {
-			c.h.remove(old)
-		}
+		c.h.remove(c, msg.ID)
 	} else if n >= c.h.opts.MaxSubscriptions {
 		c.sendError(msg.ID, CodeTooMany, fmt.Sprintf("at most %d subscriptions per connection", c.h.opts.MaxSubscriptions))
 		return
@@ -334,9 +365,12 @@ func (c *conn) subscribe(msg ClientMessage, reason string) {
 		c.sendError(msg.ID, code, text)
 		return
 	}
-	sb := c.h.add(c, msg.ID, a, msg.Resume, subState{query: msg.Query, params: params}, reason)
-	if c.ctx.Err() != nil && c.forget(sb) {
-		c.h.remove(sb)
+	c.mu.Lock()
+	c.states[msg.ID] = subState{query: msg.Query, params: params}
+	c.mu.Unlock()
+	c.h.add(c, msg.ID, a, msg.Resume, reason)
+	if c.ctx.Err() != nil {
+		c.h.remove(c, msg.ID)
 	}
 }
 
@@ -356,12 +390,7 @@ func attachError(err error) (code, message string) {
 }
 
 func (c *conn) unsubscribe(id string) {
-	c.mu.Lock()
-	sb := c.subs[id]
-	c.mu.Unlock()
-	if sb != nil && c.forget(sb) {
-		c.h.remove(sb)
-	}
+	c.h.remove(c, id)
 	c.sendJSON(Unsubscribed{T: TypeUnsubscribed, ID: id})
 }
 
@@ -373,10 +402,8 @@ func (c *conn) closeAll() {
 		c.expiry.Stop()
 	}
 	c.mu.Unlock()
-	for _, sb := range c.subscriptions() {
-		if c.forget(sb) {
-			c.h.remove(sb)
-		}
+	for _, id := range c.ids() {
+		c.h.remove(c, id)
 	}
 	_ = c.ws.CloseNow()
 }

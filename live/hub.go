@@ -53,14 +53,15 @@ type stream struct {
 	subs  map[*sub]struct{}
 }
 
-// sub is one client subscription: the client holds stream s at version v.
+// sub is one connection's membership in a stream: every subscription of the
+// connection to that stream shares it, so each frame reaches the connection
+// once. The client holds stream s at version v.
 type sub struct {
 	c       *conn
-	id      string
 	s       *stream
-	state   subState
-	v       int64 // guarded by s.mu
-	lagging bool  // guarded by s.mu: deltas are dropped until a snapshot catches up
+	ids     map[string]struct{} // guarded by s.mu
+	v       int64               // guarded by s.mu
+	lagging bool                // guarded by s.mu: deltas are dropped until a snapshot catches up
 }
 
 func newHub(ctx context.Context, pool *pgxpool.Pool, opts Options) *hub {
@@ -318,14 +319,18 @@ func (h *hub) recoverLagging(c *conn) {
 	}
 }
 
-// endSubLocked drops sb from its stream and tells the client why.
+// endSubLocked ends every subscription of sb and tells the client why.
 func (h *hub) endSubLocked(sb *sub, code, message string) {
 	delete(sb.s.subs, sb)
-	if sb.c.forget(sb) {
-		frame, _ := json.Marshal(ErrorMessage{T: TypeError, ID: sb.id, S: sb.s.id, Code: code, Message: message})
-		sb.c.send(frame)
-		go h.detach(sb.s.id)
+	sb.c.dropMember(sb)
+	for id := range sb.ids {
+		if sb.c.forget(id, sb) {
+			frame, _ := json.Marshal(ErrorMessage{T: TypeError, ID: id, S: sb.s.id, Code: code, Message: message})
+			sb.c.send(frame)
+			go h.detach(sb.s.id)
+		}
 	}
+	sb.ids = map[string]struct{}{}
 }
 
 func (h *hub) failStream(s *stream, message string) {
@@ -344,10 +349,10 @@ func (h *hub) detach(id int64) {
 	}
 }
 
-// add joins sb to its stream after pgr.attach returned a: it sends
-// subscribed, then either the deltas after the client's resume position or
-// the attach snapshot, then whatever the stream already moved past.
-func (h *hub) add(c *conn, id string, a attachment, resume *Position, state subState, reason string) *sub {
+// add joins subscription id of c to the stream pgr.attach returned (a): it
+// sends subscribed, then either the deltas after the client's resume
+// position or a snapshot, then whatever the stream already moved past.
+func (h *hub) add(c *conn, id string, a attachment, resume *Position, reason string) {
 	// Lock order: h.mu, then s.mu (as dropIdle), so the stream cannot be
 	// forgotten between the lookup and the join.
 	h.mu.Lock()
@@ -359,11 +364,28 @@ func (h *hub) add(c *conn, id string, a attachment, resume *Position, state subS
 	s.mu.Lock()
 	h.mu.Unlock()
 	defer s.mu.Unlock()
-	sb := &sub{c: c, id: id, s: s, state: state}
-	c.adopt(sb)
+	if s.epoch != a.Epoch {
+		s.epoch, s.v = a.Epoch, a.V
+	}
 	frame, _ := json.Marshal(Subscribed{T: TypeSubscribed, ID: id, S: a.Stream, Key: a.Key, Columns: a.Columns})
 	c.send(frame)
+	if resume != nil && reason == ReasonInitial {
+		reason = ReasonResync
+	}
 
+	// Another subscription of this connection already follows the stream:
+	// the client holds it at sb.v, unless it says otherwise.
+	if sb := c.member(a.Stream); sb != nil {
+		sb.ids[id] = struct{}{}
+		c.adopt(id, sb)
+		if resume == nil || resume.Epoch != s.epoch || resume.V != sb.v {
+			h.snapshotLocked(sb, reason)
+		}
+		return
+	}
+
+	sb := &sub{c: c, s: s, ids: map[string]struct{}{id: {}}}
+	c.adopt(id, sb)
 	resumed := false
 	if resume != nil && resume.Epoch == a.Epoch && resume.V >= 0 && resume.V <= a.V {
 		if ds, err := h.st.deltas(h.ctx, a.Stream, resume.V); err == nil && contiguous(ds, resume.V, a.Epoch) {
@@ -379,15 +401,9 @@ func (h *hub) add(c *conn, id string, a attachment, resume *Position, state subS
 		}
 	}
 	if !resumed {
-		if resume != nil && reason == ReasonInitial {
-			reason = ReasonResync
-		}
 		frame, _ := json.Marshal(Snapshot{T: TypeSnapshot, S: a.Stream, Epoch: a.Epoch, V: a.V, Rows: a.Rows, Reason: reason})
 		c.send(frame)
 		sb.v = a.V
-	}
-	if s.epoch != a.Epoch {
-		s.epoch, s.v = a.Epoch, a.V
 	}
 	s.subs[sb] = struct{}{}
 	// The stream may be ahead of what sb holds (this process delivered
@@ -410,15 +426,28 @@ func (h *hub) add(c *conn, id string, a attachment, resume *Position, state subS
 		}
 	}
 	h.catchUpLocked(s)
-	return sb
 }
 
-// remove takes sb off its stream (unsubscribe, token expiry, close).
-func (h *hub) remove(sb *sub) {
+// remove ends subscription id of c (unsubscribe, token expiry, close). It
+// reports whether id was a subscription.
+func (h *hub) remove(c *conn, id string) bool {
+	sb := c.subscription(id)
+	if sb == nil {
+		return false
+	}
 	sb.s.mu.Lock()
-	delete(sb.s.subs, sb)
+	if !c.forget(id, sb) {
+		sb.s.mu.Unlock()
+		return false
+	}
+	delete(sb.ids, id)
+	if len(sb.ids) == 0 {
+		delete(sb.s.subs, sb)
+		c.dropMember(sb)
+	}
 	sb.s.mu.Unlock()
 	h.detach(sb.s.id)
+	return true
 }
 
 func contiguous(ds []loggedDelta, from int64, epoch string) bool {

@@ -79,3 +79,28 @@ func TestAuthRefreshMovesToTheNewCohort(t *testing.T) {
 	e.exec(t, `insert into todos values (3, $1, 'bob again')`, bob)
 	c.waitUntil("bob's new row", func() bool { return m.rows["3"] != nil })
 }
+
+func TestOneFramePerStreamPerConnection(t *testing.T) {
+	e := newLiveEnv(t)
+	c := dial(t, e.url, e.token(t, alice, time.Hour))
+	one := c.subscribe("one", "active_todos", nil)
+	two := c.subscribe("two", "active_todos", nil)
+	if one.s != two.s {
+		t.Fatalf("one cohort, two streams: %d %d", one.s, two.s)
+	}
+	e.exec(t, `insert into todos values (1, $1, 'x')`, alice)
+	c.waitUntil("the insert", func() bool { return two.rows["1"] != nil })
+	c.send(map[string]any{"t": "unsubscribe", "id": "one"})
+	c.waitType("unsubscribed")
+	e.exec(t, `insert into todos values (2, $1, 'y')`, alice)
+	c.waitUntil("the second insert", func() bool { return two.rows["2"] != nil })
+	deltas := 0
+	for _, f := range c.frames {
+		if f["t"] == "delta" {
+			deltas++
+		}
+	}
+	if deltas != 2 {
+		t.Fatalf("%d delta frames for two changes of one stream followed twice, want 2", deltas)
+	}
+}
