@@ -174,7 +174,7 @@ func (c *client) waitType(typ string) map[string]any {
 			return m
 		}
 	}
-	c.t.Fatalf("no %s frame within 10s; got %v", typ, c.frames)
+	c.t.Fatalf("no %s frame within 10s; got %v", typ, c.frameTypes())
 	return nil
 }
 
@@ -184,7 +184,7 @@ func (c *client) waitUntil(what string, cond func() bool) {
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			c.t.Fatalf("timed out waiting for %s; frames: %v", what, c.frames)
+			c.t.Fatalf("timed out waiting for %s; frame types: %v", what, c.frameTypes())
 		}
 		c.next(time.Until(deadline))
 	}
@@ -222,4 +222,20 @@ func dialRaw(t testing.TB, url string) *client {
 	}
 	t.Cleanup(func() { _ = ws.CloseNow() })
 	return &client{t: t, ws: ws, ctx: ctx, ids: map[int64]string{}, subs: map[string]*materialized{}}
+}
+
+// frameTypes summarises the frames received, for failure messages.
+func (c *client) frameTypes() []string {
+	out := make([]string, 0, len(c.frames))
+	for _, f := range c.frames {
+		s := fmt.Sprint(f["t"])
+		if v, ok := f["v"]; ok {
+			s += fmt.Sprintf("(v%v)", v)
+		}
+		if code, ok := f["code"]; ok {
+			s += fmt.Sprintf("(%v)", code)
+		}
+		out = append(out, s)
+	}
+	return out
 }

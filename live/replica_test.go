@@ -1,6 +1,7 @@
 package live_test
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -102,5 +103,18 @@ func TestOneFramePerStreamPerConnection(t *testing.T) {
 	}
 	if deltas != 2 {
 		t.Fatalf("%d delta frames for two changes of one stream followed twice, want 2", deltas)
+	}
+}
+
+func TestHeartbeatCarriesHeads(t *testing.T) {
+	e := newLiveEnv(t)
+	c := dial(t, e.url, e.token(t, alice, time.Hour))
+	m := c.subscribe("mine", "active_todos", nil)
+	e.exec(t, `insert into todos values (1, $1, 'x')`, alice)
+	c.waitUntil("v1", func() bool { return m.v == 1 })
+	hb := c.waitType("heartbeat")
+	heads, _ := hb["heads"].(map[string]any)
+	if heads[fmt.Sprint(m.s)] != 1.0 {
+		t.Fatalf("heartbeat heads = %v, want stream %d at 1", hb["heads"], m.s)
 	}
 }
