@@ -79,3 +79,9 @@ func TestLiveWithoutExtension(t *testing.T) {
 		t.Fatalf("error = %v, want fatal unavailable", m)
 	}
 }
+
+func TestPlainHTTPGetsAJSONError(t *testing.T) {
+	e := apitest.New(t)
+	e.Run(t, apitest.Scenario{Name: "no upgrade", Method: http.MethodGet, URL: "/live/v1",
+		WantStatus: http.StatusUpgradeRequired, WantBody: []string{`"code":"bad_request"`, "pgr.v1"}})
+}

@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/pgstack/pgstack/internal/httperr"
 	"github.com/pgstack/pgstack/internal/jwt"
 )
 
@@ -146,6 +148,11 @@ func (s *Server) release() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The server's write and read timeouts bound ordinary requests; a live
 	// connection lives as long as the client stays.
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		httperr.Write(w, r, httperr.New(http.StatusUpgradeRequired, httperr.CodeBadRequest,
+			"/live/v1 is a WebSocket endpoint (subprotocol %s)", Subprotocol))
+		return
+	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{})
 	_ = rc.SetReadDeadline(time.Time{})
