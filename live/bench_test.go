@@ -81,6 +81,7 @@ type benchResult struct {
 	writes                    int64
 	mismatches, gaps, sampled int
 	resyncs                   int64
+	behind                    int // client streams still short of the head after the deadline
 	subscribeTime             time.Duration
 }
 
@@ -393,7 +394,7 @@ func runWorkload(b *testing.B, env *liveEnv, pool *pgxpool.Pool, w workload) ben
 	res.writes = n
 
 	// Quiescence: every client holds its stream's head (or the deadline).
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		var ids []int64
 		for _, c := range clients {
@@ -423,6 +424,7 @@ func runWorkload(b *testing.B, env *liveEnv, pool *pgxpool.Pool, w workload) ben
 			}
 			c.mu.Unlock()
 		}
+		res.behind = behind
 		if behind == 0 {
 			break
 		}
@@ -525,6 +527,7 @@ func report(b *testing.B, r benchResult, baseline time.Duration) {
 	b.ReportMetric(float64(r.sampled), "oracle-sampled")
 	b.ReportMetric(float64(r.gaps), "gaps")
 	b.ReportMetric(float64(r.resyncs), "resyncs")
+	b.ReportMetric(float64(r.behind), "behind-at-end")
 	b.ReportMetric(r.subscribeTime.Seconds(), "subscribe-s")
 	if r.mismatches > 0 || r.gaps > 0 {
 		b.Errorf("correctness: %d mismatches of %d sampled streams, %d unresolved gaps", r.mismatches, r.sampled, r.gaps)

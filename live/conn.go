@@ -33,6 +33,7 @@ type conn struct {
 	expiry  *time.Timer
 
 	lagPending atomic.Bool
+	lagStrikes atomic.Int32
 	failOnce   sync.Once
 }
 
@@ -162,11 +163,26 @@ func (c *conn) ids() []string {
 	return out
 }
 
+// sendWait queues a frame, waiting up to the write timeout for room; the
+// connection is closed if none frees up. Only the connection's own read loop
+// uses it (answers to the client's messages).
+func (c *conn) sendWait(frame []byte) bool {
+	t := time.NewTimer(c.h.opts.WriteTimeout)
+	defer t.Stop()
+	select {
+	case c.out <- frame:
+		return true
+	case <-c.ctx.Done():
+		return false
+	case <-t.C:
+		c.fail(CodeOverloaded, "the connection cannot keep up")
+		return false
+	}
+}
+
 func (c *conn) sendJSON(v any) {
 	frame, _ := json.Marshal(v)
-	if !c.send(frame) {
-		c.fail(CodeOverloaded, "the connection cannot keep up")
-	}
+	c.sendWait(frame)
 }
 
 func (c *conn) sendError(id, code, message string) {
@@ -402,8 +418,6 @@ func (c *conn) closeAll() {
 		c.expiry.Stop()
 	}
 	c.mu.Unlock()
-	for _, id := range c.ids() {
-		c.h.remove(c, id)
-	}
+	c.h.removeAll(c)
 	_ = c.ws.CloseNow()
 }

@@ -281,7 +281,10 @@ func (h *hub) snapshotLocked(sb *sub, reason string) bool {
 	}
 	frame, _ := json.Marshal(Snapshot{T: TypeSnapshot, S: sb.s.id, Epoch: epoch, V: v, Rows: rows, Reason: reason})
 	if !sb.c.send(frame) {
-		sb.c.fail(CodeOverloaded, "the connection cannot keep up with its live queries")
+		// Still no room: try again once the queue drains; the connection is
+		// closed if that keeps failing.
+		sb.lagging = true
+		sb.c.lagged()
 		return false
 	}
 	sb.v = v
@@ -310,14 +313,24 @@ func (h *hub) resyncAllLocked(s *stream) {
 // recoverLagging sends a lagging snapshot to each of c's subscriptions that
 // dropped deltas while its queue was full.
 func (h *hub) recoverLagging(c *conn) {
+	ok := true
 	for _, sb := range c.subscriptions() {
 		sb.s.mu.Lock()
-		if sb.lagging {
-			h.snapshotLocked(sb, ReasonLagging)
+		if sb.lagging && !h.snapshotLocked(sb, ReasonLagging) {
+			ok = false
 		}
 		sb.s.mu.Unlock()
 	}
+	if ok {
+		c.lagStrikes.Store(0)
+	} else if c.lagStrikes.Add(1) >= maxLagStrikes {
+		c.fail(CodeOverloaded, "the connection cannot keep up with its live queries")
+	}
 }
+
+// maxLagStrikes is how many drained queues in a row may still be too full for
+// the lagging snapshots before the connection is closed.
+const maxLagStrikes = 3
 
 // endSubLocked ends every subscription of sb and tells the client why.
 func (h *hub) endSubLocked(sb *sub, code, message string) {
@@ -341,10 +354,12 @@ func (h *hub) failStream(s *stream, message string) {
 	}
 }
 
-func (h *hub) detach(id int64) {
+func (h *hub) detach(id int64) { h.detachN(id, 1) }
+
+func (h *hub) detachN(id int64, n int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := h.st.detach(ctx, id, h.holder); err != nil && h.ctx.Err() == nil {
+	if err := h.st.detach(ctx, id, h.holder, n); err != nil && h.ctx.Err() == nil {
 		h.log.Warn("live: detach", "stream", id, "err", err)
 	}
 }
@@ -353,6 +368,12 @@ func (h *hub) detach(id int64) {
 // sends subscribed, then either the deltas after the client's resume
 // position or a snapshot, then whatever the stream already moved past.
 func (h *hub) add(c *conn, id string, a attachment, resume *Position, reason string) {
+	// subscribed must reach the client before any frame of the stream: it
+	// may wait for room in the queue (this is the subscriber's own read loop).
+	frame, _ := json.Marshal(Subscribed{T: TypeSubscribed, ID: id, S: a.Stream, Key: a.Key, Columns: a.Columns})
+	if !c.sendWait(frame) {
+		return
+	}
 	// Lock order: h.mu, then s.mu (as dropIdle), so the stream cannot be
 	// forgotten between the lookup and the join.
 	h.mu.Lock()
@@ -367,8 +388,6 @@ func (h *hub) add(c *conn, id string, a attachment, resume *Position, reason str
 	if s.epoch != a.Epoch {
 		s.epoch, s.v = a.Epoch, a.V
 	}
-	frame, _ := json.Marshal(Subscribed{T: TypeSubscribed, ID: id, S: a.Stream, Key: a.Key, Columns: a.Columns})
-	c.send(frame)
 	if resume != nil && reason == ReasonInitial {
 		reason = ReasonResync
 	}
@@ -392,7 +411,12 @@ func (h *hub) add(c *conn, id string, a attachment, resume *Position, reason str
 			sb.v = resume.V
 			for _, d := range ds {
 				frame, err := encodeDelta(a.Stream, sb.v, d)
-				if err != nil || !c.send(frame) {
+				if err != nil {
+					break
+				}
+				if !c.send(frame) {
+					sb.lagging = true
+					c.lagged()
 					break
 				}
 				sb.v = d.V
@@ -402,8 +426,11 @@ func (h *hub) add(c *conn, id string, a attachment, resume *Position, reason str
 	}
 	if !resumed {
 		frame, _ := json.Marshal(Snapshot{T: TypeSnapshot, S: a.Stream, Epoch: a.Epoch, V: a.V, Rows: a.Rows, Reason: reason})
-		c.send(frame)
 		sb.v = a.V
+		if !c.send(frame) {
+			sb.lagging = true
+			c.lagged()
+		}
 	}
 	s.subs[sb] = struct{}{}
 	// The stream may be ahead of what sb holds (this process delivered
@@ -448,6 +475,27 @@ func (h *hub) remove(c *conn, id string) bool {
 	sb.s.mu.Unlock()
 	h.detach(sb.s.id)
 	return true
+}
+
+// removeAll ends every subscription of c (the connection closed), with one
+// detach per stream.
+func (h *hub) removeAll(c *conn) {
+	for _, sb := range c.subscriptions() {
+		sb.s.mu.Lock()
+		n := 0
+		for id := range sb.ids {
+			if c.forget(id, sb) {
+				n++
+			}
+		}
+		sb.ids = map[string]struct{}{}
+		delete(sb.s.subs, sb)
+		c.dropMember(sb)
+		sb.s.mu.Unlock()
+		if n > 0 {
+			h.detachN(sb.s.id, n)
+		}
+	}
 }
 
 func contiguous(ds []loggedDelta, from int64, epoch string) bool {

@@ -47,8 +47,8 @@ func (st *store) attach(ctx context.Context, query string, params json.RawMessag
 	return a, err
 }
 
-func (st *store) detach(ctx context.Context, stream int64, holder string) error {
-	_, err := st.pool.Exec(ctx, `SELECT pgr.detach($1, $2)`, stream, holder)
+func (st *store) detach(ctx context.Context, stream int64, holder string, n int) error {
+	_, err := st.pool.Exec(ctx, `SELECT pgr.detach($1, $2, $3)`, stream, holder, n)
 	return err
 }
 

@@ -598,11 +598,11 @@ $$;
 -- Leases change under the same lock as attach and refresh, so they never
 -- wait on each other's rows.
 
--- pgr.detach(stream, holder): one subscriber of holder leaves the stream.
-CREATE FUNCTION pgr.detach(stream bigint, holder text DEFAULT 'sql') RETURNS void
+-- pgr.detach(stream, holder, n): n subscribers of holder leave the stream.
+CREATE FUNCTION pgr.detach(stream bigint, holder text DEFAULT 'sql', n integer DEFAULT 1) RETURNS void
 LANGUAGE sql SET search_path = pg_catalog, pgr AS $$
   SELECT pg_advisory_xact_lock(pgr._lock_key());
-  UPDATE pgr.lease l SET subscribers = greatest(l.subscribers - 1, 0), seen_at = now()
+  UPDATE pgr.lease l SET subscribers = greatest(l.subscribers - detach.n, 0), seen_at = now()
   WHERE l.stream = detach.stream AND l.holder = detach.holder;
   UPDATE pgr.stream s SET last_used = now() WHERE s.id = detach.stream;
 $$;
@@ -669,6 +669,6 @@ FROM pgr.stream s;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA pgr FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgr.register(text, text, text), pgr._install_triggers(oid), pgr.unregister(text), pgr.refresh(), pgr.gc(),
-  pgr.attach(text, jsonb, name, jsonb, text), pgr.detach(bigint, text), pgr.touch(text), pgr.release(text),
+  pgr.attach(text, jsonb, name, jsonb, text), pgr.detach(bigint, text, integer), pgr.touch(text), pgr.release(text),
   pgr.deltas(bigint, bigint), pgr.snapshot(bigint), pgr.heads(bigint[]),
   pgr._eval(text, text, jsonb, name, jsonb), pgr._apply(bigint, text[], jsonb) FROM PUBLIC;
