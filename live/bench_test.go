@@ -404,6 +404,15 @@ func runWorkload(b *testing.B, env *liveEnv, pool *pgxpool.Pool, w workload) ben
 			}
 			c.mu.Unlock()
 		}
+		// Changes not yet refreshed: the heads are not final.
+		var pending bool
+		if err := pool.QueryRow(ctx, `select exists (select 1 from pgr.dirty)`).Scan(&pending); err != nil {
+			b.Fatal(err)
+		}
+		if pending {
+			time.Sleep(20 * time.Millisecond) // polling the refresher's backlog, bounded by the deadline
+			continue
+		}
 		heads := map[int64]int64{}
 		rows, err := pool.Query(ctx, `select stream, v from pgr.heads($1)`, ids)
 		if err != nil {
@@ -487,7 +496,7 @@ func runWorkload(b *testing.B, env *liveEnv, pool *pgxpool.Pool, w workload) ben
 			b.Fatal(err)
 		}
 		c.mu.Lock()
-		for _, st := range c.streams {
+		for sid, st := range c.streams {
 			got := map[string]any{}
 			for k, raw := range st.rows {
 				var r map[string]any
@@ -497,6 +506,12 @@ func runWorkload(b *testing.B, env *liveEnv, pool *pgxpool.Pool, w workload) ben
 			res.sampled++
 			if !reflect.DeepEqual(normalize(got), normalize(want)) {
 				res.mismatches++
+				if res.mismatches == 1 {
+					var stored int
+					var v int64
+					_ = pool.QueryRow(ctx, `select v, jsonb_array_length(rows) from pgr.snapshot($1)`, sid).Scan(&v, &stored)
+					b.Logf("mismatch: client holds %d rows at v%d, the stream stores %d at v%d, the query returns %d", len(got), st.v, stored, v, len(want))
+				}
 			}
 		}
 		c.mu.Unlock()

@@ -92,6 +92,16 @@ CREATE UNLOGGED TABLE pgr.dirty (
   vals text[]
 );
 
+-- One row every lock holder that changes what a tick must see updates: a
+-- tick whose snapshot predates such a change then fails with a
+-- serialization error instead of missing it (a stream created after its
+-- snapshot would otherwise never see the changes the tick consumes).
+CREATE UNLOGGED TABLE pgr.clock (
+  one boolean PRIMARY KEY DEFAULT true CHECK (one),
+  n bigint NOT NULL DEFAULT 0
+);
+INSERT INTO pgr.clock DEFAULT VALUES;
+
 -- Settings of the refresher.
 CREATE TABLE pgr.settings (
   name text PRIMARY KEY,
@@ -487,6 +497,7 @@ BEGIN
   IF rels IS NULL THEN
     RETURN 0;
   END IF;
+  UPDATE pgr.clock SET n = n + 1;
 
   -- Streams grouped by role, so RLS plans stay cached across cohorts.
   FOR s IN SELECT st.id, st.params, st.role, st.claims_key, q.sql, q.search_path, q.key_cols
@@ -576,6 +587,7 @@ BEGIN
       END;
     END IF;
     res := pgr._eval(q.sql, q.search_path, attach.params, attach.role, ck);
+    UPDATE pgr.clock SET n = n + 1;
     INSERT INTO pgr.stream (query, params, role, claims_key, epoch, part)
     VALUES (q.name, attach.params, attach.role, ck, substr(md5(random()::text || clock_timestamp()::text), 1, 12), part)
     RETURNING id INTO sid;
