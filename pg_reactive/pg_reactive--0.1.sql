@@ -607,8 +607,8 @@ BEGIN
 END
 $$;
 
--- Leases change under the same lock as attach and refresh, so they never
--- wait on each other's rows.
+-- detach and release change leases and streams under the same lock as attach
+-- and refresh, so they never wait on each other's rows.
 
 -- pgr.detach(stream, holder, n): n subscribers of holder leave the stream.
 CREATE FUNCTION pgr.detach(stream bigint, holder text DEFAULT 'sql', n integer DEFAULT 1) RETURNS void
@@ -619,13 +619,11 @@ LANGUAGE sql SET search_path = pg_catalog, pgr AS $$
   UPDATE pgr.stream s SET last_used = now() WHERE s.id = detach.stream;
 $$;
 
--- pgr.touch(holder): renews the holder's leases.
+-- pgr.touch(holder): renews the holder's leases. It touches lease rows only
+-- (no stream rows, no lock), so it never delays a tick.
 CREATE FUNCTION pgr.touch(holder text) RETURNS void
 LANGUAGE sql SET search_path = pg_catalog, pgr AS $$
-  SELECT pg_advisory_xact_lock(pgr._lock_key());
   UPDATE pgr.lease l SET seen_at = now() WHERE l.holder = touch.holder;
-  UPDATE pgr.stream s SET last_used = now()
-  WHERE s.id IN (SELECT l.stream FROM pgr.lease l WHERE l.holder = touch.holder AND l.subscribers > 0);
 $$;
 
 -- pgr.release(holder): drops all of holder's leases (a bridge shutting down).
