@@ -364,6 +364,13 @@ BEGIN
   -- A replaced query invalidates its streams: subscribers resubscribe.
   DELETE FROM pgr.stream s WHERE s.query = register.name;
 
+  -- The query as static SQL in a function of its own (see pgr._eval).
+  EXECUTE format('CREATE OR REPLACE FUNCTION pgr.%I() RETURNS jsonb LANGUAGE plpgsql AS %L',
+    'eval_' || register.name,
+    format('BEGIN RETURN (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(q)), ''[]'') FROM (%s) q); END',
+           register.sql));
+  EXECUTE format('GRANT EXECUTE ON FUNCTION pgr.%I() TO PUBLIC', 'eval_' || register.name);
+
   FOREACH t IN ARRAY ARRAY(SELECT DISTINCT unnest(rels || coalesce(old_rels, '{}'))) LOOP
     PERFORM pgr._install_triggers(t);
   END LOOP;
@@ -382,6 +389,7 @@ BEGIN
   IF NOT FOUND THEN
     RETURN false;
   END IF;
+  EXECUTE format('DROP FUNCTION pgr.%I()', 'eval_' || unregister.name);
   FOREACH t IN ARRAY gone LOOP
     PERFORM pgr._install_triggers(t);
   END LOOP;
@@ -398,10 +406,11 @@ LANGUAGE sql IMMUTABLE AS $$
   END
 $$;
 
--- Evaluates a stream's query under its role and claims. The caller must be a
+-- Evaluates a stream's query (through its generated function) under its role
+-- and claims. The caller must be a
 -- member of the role (pgStack's owner role, or a superuser). Role, claims and
 -- parameters are local to the current (sub)transaction.
-CREATE FUNCTION pgr._eval(sql text, search_path text, params jsonb, role name, claims jsonb) RETURNS jsonb
+CREATE FUNCTION pgr._eval(query text, search_path text, params jsonb, role name, claims jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   rows jsonb;
@@ -414,7 +423,9 @@ BEGIN
           set_config('request.jwt.claim.role', role, true),
           set_config('request.jwt.claim.email', coalesce(c ->> 'email', ''), true),
           set_config('role', role, true);
-  EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(q)), ''[]'') FROM (%s) q', sql) INTO rows;
+  -- pgr.eval_<query>() holds the query as static SQL: its plan is cached
+  -- per session (and per role, since row-level security depends on it).
+  EXECUTE format('SELECT pgr.%I()', 'eval_' || query) INTO rows;
   PERFORM set_config('role', 'none', true);
   RETURN rows;
 END
@@ -500,14 +511,14 @@ BEGIN
   UPDATE pgr.clock SET n = n + 1;
 
   -- Streams grouped by role, so RLS plans stay cached across cohorts.
-  FOR s IN SELECT st.id, st.params, st.role, st.claims_key, q.sql, q.search_path, q.key_cols
+  FOR s IN SELECT st.id, st.query, st.params, st.role, st.claims_key, q.search_path, q.key_cols
            FROM pgr.stream st JOIN pgr.query q ON q.name = st.query
            WHERE q.tables && rels AND st.error IS NULL
              AND (q.part_col IS NULL OR st.part IS NULL OR q.tables[1] = ANY (coalesce(all_rels, '{}'))
                   OR (q.tables[1]::text || ':' || st.part) = ANY (coalesce(hits, '{}')))
            ORDER BY st.role, st.query, st.id LOOP
     BEGIN
-      rows := pgr._eval(s.sql, s.search_path, s.params, s.role, s.claims_key);
+      rows := pgr._eval(s.query, s.search_path, s.params, s.role, s.claims_key);
       IF pgr._apply(s.id, s.key_cols, rows) IS NOT NULL THEN
         emitted := emitted + 1;
       END IF;
@@ -586,7 +597,7 @@ BEGIN
         part := NULL;
       END;
     END IF;
-    res := pgr._eval(q.sql, q.search_path, attach.params, attach.role, ck);
+    res := pgr._eval(q.name, q.search_path, attach.params, attach.role, ck);
     UPDATE pgr.clock SET n = n + 1;
     INSERT INTO pgr.stream (query, params, role, claims_key, epoch, part)
     VALUES (q.name, attach.params, attach.role, ck, substr(md5(random()::text || clock_timestamp()::text), 1, 12), part)
