@@ -520,21 +520,41 @@ func encodeDelta(stream, from int64, d loggedDelta) ([]byte, error) {
 		Inserted: p.Inserted, Updated: p.Updated, Deleted: p.Deleted, TS: nowMillis()})
 }
 
-// refreshLoop drives pg_reactive's refresher: a tick every RefreshInterval.
-// Ticks of several processes (or pg_reactive's own worker) exclude each other
-// in the database, so any number of replicas may run this.
+// refreshLoop drives pg_reactive's refresher: a tick every RefreshInterval
+// when changes are waiting. Ticks of several processes (or pg_reactive's own
+// worker) exclude each other in the database, so any number of replicas may
+// run this; while the background worker runs in the database, the loop only
+// checks once a second, as a safety net.
 func (h *hub) refreshLoop() {
 	defer h.wg.Done()
 	if h.opts.RefreshInterval <= 0 {
 		return
 	}
-	t := time.NewTicker(h.opts.RefreshInterval)
+	const workerCheck, safetyNet = 5 * time.Second, time.Second
+	var worker bool
+	var checked time.Time
+	t := time.NewTimer(h.opts.RefreshInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-h.ctx.Done():
 			return
 		case <-t.C:
+		}
+		if time.Since(checked) > workerCheck {
+			if ok, err := h.st.workerRunning(h.ctx); err == nil {
+				worker = ok
+			}
+			checked = time.Now()
+		}
+		if worker {
+			t.Reset(safetyNet)
+		} else {
+			t.Reset(h.opts.RefreshInterval)
+		}
+		pending, err := h.st.pending(h.ctx)
+		if err != nil || !pending {
+			continue
 		}
 		if _, err := h.st.refresh(h.ctx); err != nil && h.ctx.Err() == nil {
 			h.log.Error("live: refresh", "err", err)

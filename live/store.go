@@ -116,6 +116,23 @@ func (st *store) gc(ctx context.Context) error {
 	return err
 }
 
+// pending reports whether changes wait for a refresh tick (one round trip,
+// no transaction: an idle tick costs only this).
+func (st *store) pending(ctx context.Context) (bool, error) {
+	var ok bool
+	err := st.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pgr.dirty)`).Scan(&ok)
+	return ok, err
+}
+
+// workerRunning reports whether pg_reactive's background worker refreshes
+// this database.
+func (st *store) workerRunning(ctx context.Context) (bool, error) {
+	var ok bool
+	err := st.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity
+		WHERE backend_type = 'pg_reactive refresher' AND datname = current_database())`).Scan(&ok)
+	return ok, err
+}
+
 // refresh runs one tick of the refresher: pgr.refresh() in a REPEATABLE READ
 // transaction. It returns the number of deltas emitted (-1: another
 // refresher holds the lock). A serialization failure means a concurrent
