@@ -47,6 +47,7 @@ type hub struct {
 // which also orders all frames of the stream.
 type stream struct {
 	id    int64
+	key   []string
 	mu    sync.Mutex
 	epoch string
 	v     int64
@@ -62,6 +63,7 @@ type sub struct {
 	ids     map[string]struct{} // guarded by s.mu
 	v       int64               // guarded by s.mu
 	lagging bool                // guarded by s.mu: deltas are dropped until a snapshot catches up
+	backlog *backlog            // guarded by s.mu: deltas merged while the queue was full
 }
 
 func newHub(ctx context.Context, pool *pgxpool.Pool, opts Options) *hub {
@@ -243,7 +245,7 @@ func (h *hub) catchUpLocked(s *stream) {
 			return
 		}
 		for sb := range s.subs {
-			h.deliverLocked(sb, d.V, frame)
+			h.deliverLocked(sb, d, frame)
 		}
 		s.v = d.V
 	}
@@ -252,7 +254,20 @@ func (h *hub) catchUpLocked(s *stream) {
 // deliverLocked sends one delta frame (version v) to sb, keeping its version
 // contiguous: older deltas are skipped, a gap or a full queue becomes a
 // snapshot.
-func (h *hub) deliverLocked(sb *sub, v int64, frame []byte) {
+func (h *hub) deliverLocked(sb *sub, d loggedDelta, frame []byte) {
+	v := d.V
+	if b := sb.backlog; b != nil {
+		// The queue was full: merge into the backlog, or give up on it
+		// for a snapshot once it is too large.
+		if v <= b.v {
+			return
+		}
+		if v != b.v+1 || !b.merge(d, sb.s.key, h.opts.MaxBacklogBytes) {
+			sb.backlog = nil
+			sb.lagging = true
+		}
+		return
+	}
 	switch {
 	case sb.v >= v || sb.lagging:
 		return
@@ -261,7 +276,12 @@ func (h *hub) deliverLocked(sb *sub, v int64, frame []byte) {
 		return
 	}
 	if !sb.c.send(frame) {
-		sb.lagging = true
+		b := newBacklog(sb.v, d.Epoch)
+		if b.merge(d, sb.s.key, h.opts.MaxBacklogBytes) {
+			sb.backlog = b
+		} else {
+			sb.lagging = true
+		}
 		sb.c.lagged()
 		return
 	}
@@ -289,6 +309,7 @@ func (h *hub) snapshotLocked(sb *sub, reason string) bool {
 	}
 	sb.v = v
 	sb.lagging = false
+	sb.backlog = nil
 	return true
 }
 
@@ -310,14 +331,26 @@ func (h *hub) resyncAllLocked(s *stream) {
 	}
 }
 
-// recoverLagging sends a lagging snapshot to each of c's subscriptions that
-// dropped deltas while its queue was full.
+// recoverLagging runs once c's queue drained: each subscription that fell
+// behind gets its merged backlog as one delta or, past the backlog limits, a
+// lagging snapshot.
 func (h *hub) recoverLagging(c *conn) {
 	ok := true
 	for _, sb := range c.subscriptions() {
 		sb.s.mu.Lock()
-		if sb.lagging && !h.snapshotLocked(sb, ReasonLagging) {
-			ok = false
+		switch {
+		case sb.backlog != nil:
+			if c.send(sb.backlog.frame(sb.s.id)) {
+				sb.v = sb.backlog.v
+				sb.backlog = nil
+			} else {
+				ok = false
+				c.lagged()
+			}
+		case sb.lagging:
+			if !h.snapshotLocked(sb, ReasonLagging) {
+				ok = false
+			}
 		}
 		sb.s.mu.Unlock()
 	}
@@ -379,7 +412,7 @@ func (h *hub) add(c *conn, id string, a attachment, resume *Position, reason str
 	h.mu.Lock()
 	s := h.streams[a.Stream]
 	if s == nil {
-		s = &stream{id: a.Stream, epoch: a.Epoch, v: a.V, subs: map[*sub]struct{}{}}
+		s = &stream{id: a.Stream, key: a.Key, epoch: a.Epoch, v: a.V, subs: map[*sub]struct{}{}}
 		h.streams[a.Stream] = s
 	}
 	s.mu.Lock()
@@ -446,7 +479,7 @@ func (h *hub) add(c *conn, id string, a attachment, resume *Position, reason str
 				if err != nil {
 					break
 				}
-				h.deliverLocked(sb, d.V, frame)
+				h.deliverLocked(sb, d, frame)
 			}
 		} else {
 			h.snapshotLocked(sb, ReasonResync)

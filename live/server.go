@@ -35,6 +35,9 @@ type Options struct {
 	MaxSubscriptions int
 	// QueueSize bounds each connection's outgoing frames.
 	QueueSize int
+	// MaxBacklogBytes bounds the deltas merged for a subscription while its
+	// connection's queue is full; past it the subscription gets a snapshot.
+	MaxBacklogBytes int
 	// MaxMessageSize bounds client frames, in bytes.
 	MaxMessageSize int64
 	// HelloTimeout is how long a new connection may take to send hello.
@@ -61,6 +64,9 @@ func (o *Options) defaults() {
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = 256
+	}
+	if o.MaxBacklogBytes <= 0 {
+		o.MaxBacklogBytes = 4 << 20
 	}
 	if o.MaxMessageSize <= 0 {
 		o.MaxMessageSize = 64 << 10
