@@ -142,38 +142,23 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT hashtextextended(r::text, 0) $
 CREATE FUNCTION pgr._wake() RETURNS boolean
 AS 'MODULE_PATHNAME', 'pgr_wake' LANGUAGE C VOLATILE;
 
--- The capture trigger: records that the table changed. SECURITY DEFINER so
--- that any writer may record, nothing else.
--- Tables whose queries route by partition get generated functions that also
--- record the partition values (pgr._install_triggers). Every name is
--- schema-qualified, so no SET search_path is needed (it would cost a GUC save
--- and restore on every write).
+-- The capture trigger (C): appends one row to pgr.dirty per writing
+-- statement. With column names as trigger arguments and transition tables,
+-- it also records the distinct old and new values of those columns. It
+-- inserts without SQL and without a privilege check, so any writer records
+-- its changes and nothing else; the row is transactional like the write.
 CREATE FUNCTION pgr.capture() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER AS $$
-BEGIN
-  INSERT INTO pgr.dirty (relid) VALUES (TG_RELID);
-  PERFORM pgr._wake();
-  RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'pgr_capture' LANGUAGE C;
 
 -- (Re)creates the capture triggers of a table for the queries reading it.
 CREATE FUNCTION pgr._install_triggers(t oid) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pgr AS $$
 DECLARE
   tg name;
-  ev text;
-  transition text[];
-  sel text;
-  fn text;
+  args text;
 BEGIN
   FOR tg IN SELECT tgname FROM pg_trigger WHERE tgrelid = t AND tgname LIKE 'pgr\_capture%' LOOP
     EXECUTE format('DROP TRIGGER %I ON %s', tg, t::regclass);
-  END LOOP;
-  FOR fn IN SELECT p.oid::regprocedure::text FROM pg_proc p
-            WHERE p.pronamespace = 'pgr'::regnamespace AND p.proname IN ('capture_' || t || '_ins',
-                  'capture_' || t || '_upd', 'capture_' || t || '_del') LOOP
-    EXECUTE 'DROP FUNCTION ' || fn;
   END LOOP;
   IF NOT EXISTS (SELECT 1 FROM pgr.query q WHERE t = ANY (q.tables)) THEN
     RETURN;
@@ -185,35 +170,19 @@ BEGIN
                    'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture()', t::regclass);
     RETURN;
   END IF;
-  -- One generated function per table and event, with static SQL (its plan
-  -- is cached per session): the writer's cost is a scan of the statement's
-  -- transition rows and one insert.
-  FOR ev, transition IN VALUES ('ins', '{pgr_new}'::text[]), ('upd', '{pgr_new,pgr_old}'), ('del', '{pgr_old}') LOOP
-    SELECT string_agg(format('SELECT %I::text AS v FROM %I', q.part_col, tt), ' UNION ')
-    INTO sel
-    FROM (SELECT DISTINCT pq.part_col FROM pgr.query pq WHERE t = ANY (pq.tables)) q, unnest(transition) tt;
-    fn := format('pgr.%I', 'capture_' || t || '_' || ev);
-    EXECUTE format($f$CREATE OR REPLACE FUNCTION %s() RETURNS trigger
-      LANGUAGE plpgsql SECURITY DEFINER AS $b$
-      BEGIN
-        INSERT INTO pgr.dirty (relid, vals)
-        SELECT %s, pg_catalog.array_agg(s.v) FROM (%s) s HAVING pg_catalog.count(*) > 0;
-        PERFORM pgr._wake();
-        RETURN NULL;
-      END $b$ $f$, fn, t, sel);
-    EXECUTE format('REVOKE ALL ON FUNCTION %s() FROM PUBLIC', fn);
-  END LOOP;
+  SELECT string_agg(DISTINCT quote_literal(pq.part_col), ', ') INTO args
+  FROM pgr.query pq WHERE t = ANY (pq.tables);
   EXECUTE format('CREATE TRIGGER pgr_capture_ins AFTER INSERT ON %s REFERENCING NEW TABLE AS pgr_new '
-                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.%I()', t::regclass, 'capture_' || t || '_ins');
+                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture(%s)', t::regclass, args);
   EXECUTE format('CREATE TRIGGER pgr_capture_upd AFTER UPDATE ON %s REFERENCING OLD TABLE AS pgr_old NEW TABLE AS pgr_new '
-                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.%I()', t::regclass, 'capture_' || t || '_upd');
+                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture(%s)', t::regclass, args);
   EXECUTE format('CREATE TRIGGER pgr_capture_del AFTER DELETE ON %s REFERENCING OLD TABLE AS pgr_old '
-                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.%I()', t::regclass, 'capture_' || t || '_del');
+                 'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture(%s)', t::regclass, args);
   EXECUTE format('CREATE TRIGGER pgr_capture_trunc AFTER TRUNCATE ON %s '
                  'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture()', t::regclass);
 END
 $$;
-REVOKE ALL ON FUNCTION pgr.capture(), pgr._wake() FROM PUBLIC;
+REVOKE ALL ON FUNCTION pgr._wake() FROM PUBLIC;
 
 -- The relations a relation depends on through views, expanded to base tables.
 CREATE FUNCTION pgr._base_tables(rels oid[]) RETURNS oid[]

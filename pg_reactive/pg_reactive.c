@@ -1,22 +1,32 @@
 /*
- * pg_reactive: the refresher's background worker and the commit wake-up.
+ * pg_reactive: the capture trigger, the refresher's background worker and the
+ * commit wake-up.
  *
  * When the library is in shared_preload_libraries and pg_reactive.database
  * names a database, a background worker connected to it runs pgr.refresh()
  * in a REPEATABLE READ transaction whenever a writer commits a change to a
  * watched table (and every pg_reactive.naptime ms as a safety net).
  *
- * Writers wake it without NOTIFY and without locks: the capture trigger calls
- * pgr._wake(), which registers a transaction callback; at COMMIT (after the
- * transaction is visible to new snapshots) the callback sets the worker's
+ * Writers wake it without NOTIFY and without locks: the capture trigger
+ * (pgr.capture, also here) registers a transaction callback; at COMMIT (after
+ * the transaction is visible to new snapshots) the callback sets the worker's
  * latch. An aborted transaction wakes nobody.
  *
- * Without preloading, pgr._wake() does nothing and whoever drives ticks (the
+ * Without preloading, the wake-up does nothing and whoever drives ticks (the
  * pgStack server, or a cron job) calls pgr.refresh() itself.
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -41,6 +51,7 @@ void		_PG_init(void);
 PGDLLEXPORT void pgr_worker_main(Datum arg);
 
 PG_FUNCTION_INFO_V1(pgr_wake);
+PG_FUNCTION_INFO_V1(pgr_capture);
 
 typedef struct PgrShared
 {
@@ -127,6 +138,139 @@ pgr_wake(PG_FUNCTION_ARGS)
 	}
 	wake_pending = true;
 	PG_RETURN_BOOL(true);
+}
+
+static void
+wake_at_commit(void)
+{
+	if (pgr_shared == NULL)
+		return;
+	if (!wake_registered)
+	{
+		RegisterXactCallback(pgr_xact_callback, NULL);
+		wake_registered = true;
+	}
+	wake_pending = true;
+}
+
+/* Collects the distinct text values of column attnum in a transition table. */
+static void
+collect_values(Tuplestorestate *ts, TupleDesc desc, AttrNumber attnum, List **values)
+{
+	TupleTableSlot *slot;
+	Oid			typoutput;
+	bool		varlena;
+
+	if (ts == NULL)
+		return;
+	getTypeOutputInfo(TupleDescAttr(desc, attnum - 1)->atttypid, &typoutput, &varlena);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	tuplestore_rescan(ts);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, attnum, &isnull);
+		char	   *v;
+		ListCell   *lc;
+		bool		seen = false;
+
+		if (isnull)
+			continue;
+		v = OidOutputFunctionCall(typoutput, d);
+		foreach(lc, *values)
+		{
+			if (strcmp((char *) lfirst(lc), v) == 0)
+			{
+				seen = true;
+				break;
+			}
+		}
+		if (!seen)
+			*values = lappend(*values, v);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/*
+ * pgr.capture([column, ...]): the capture trigger (AFTER ... FOR EACH
+ * STATEMENT). It appends one row to pgr.dirty: the table, and, when columns
+ * are named and the trigger has transition tables, the distinct old and new
+ * values of those columns (the partitions the statement touched). A
+ * statement that changed no row records nothing. The row is inserted
+ * directly (pgr.dirty has no index), without SQL or a privilege check, so
+ * any writer records its changes and nothing else; it becomes visible with
+ * the writer's commit.
+ */
+Datum
+pgr_capture(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	Oid			relid;
+	Oid			dirty;
+	Datum		values[2];
+	bool		nulls[2] = {false, true};
+	Relation	dirtyrel;
+	HeapTuple	tuple;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errmsg("pgr.capture() must be called as a trigger")));
+	rel = td->tg_relation;
+	relid = RelationGetRelid(rel);
+
+	if (td->tg_trigger->tgnargs > 0 && !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+	{
+		List	   *vals = NIL;
+		int			i;
+
+		if (td->tg_newtable == NULL && td->tg_oldtable == NULL)
+			ereport(ERROR, (errmsg("pgr.capture(columns) needs transition tables")));
+		for (i = 0; i < td->tg_trigger->tgnargs; i++)
+		{
+			AttrNumber	attnum = get_attnum(relid, td->tg_trigger->tgargs[i]);
+
+			if (attnum == InvalidAttrNumber)
+				ereport(ERROR, (errmsg("pgr.capture: column \"%s\" does not exist", td->tg_trigger->tgargs[i])));
+			collect_values(td->tg_newtable, RelationGetDescr(rel), attnum, &vals);
+			collect_values(td->tg_oldtable, RelationGetDescr(rel), attnum, &vals);
+		}
+		if (vals == NIL)
+		{
+			/* No row changed (or only NULL partitions, which nobody sees). */
+			bool		any = false;
+
+			if (td->tg_newtable != NULL && tuplestore_tuple_count(td->tg_newtable) > 0)
+				any = true;
+			if (td->tg_oldtable != NULL && tuplestore_tuple_count(td->tg_oldtable) > 0)
+				any = true;
+			if (!any)
+				return PointerGetDatum(NULL);
+		}
+		else
+		{
+			Datum	   *elems = palloc(sizeof(Datum) * list_length(vals));
+			ListCell   *lc;
+			int			n = 0;
+
+			foreach(lc, vals)
+				elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+			values[1] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+			nulls[1] = false;
+		}
+	}
+
+	dirty = get_relname_relid("dirty", get_namespace_oid("pgr", false));
+	if (!OidIsValid(dirty))
+		ereport(ERROR, (errmsg("pgr.dirty does not exist")));
+	values[0] = ObjectIdGetDatum(relid);
+	dirtyrel = table_open(dirty, RowExclusiveLock);
+	tuple = heap_form_tuple(RelationGetDescr(dirtyrel), values, nulls);
+	simple_heap_insert(dirtyrel, tuple);
+	heap_freetuple(tuple);
+	table_close(dirtyrel, RowExclusiveLock);
+
+	wake_at_commit();
+	return PointerGetDatum(NULL);
 }
 
 /*
