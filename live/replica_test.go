@@ -123,3 +123,21 @@ func TestHeartbeatCarriesHeads(t *testing.T) {
 	}
 	t.Fatalf("heartbeat heads = %v, want stream %d at 1", hb["heads"], m.s)
 }
+
+func TestPolicyChangeRestartsSubscriptions(t *testing.T) {
+	e := newLiveEnv(t)
+	c := dial(t, e.url, e.token(t, alice, time.Hour))
+	c.subscribe("mine", "active_todos", nil)
+	e.exec(t, `create policy todos_shared on todos using (title = 'shared')`)
+	m := c.waitType("error")
+	if m["code"] != "query_broken" || m["id"] != "mine" {
+		t.Fatalf("error = %v, want query_broken for mine", m)
+	}
+	// Subscribing again works under the new policies: alice now also sees
+	// bob's shared row.
+	e.exec(t, `insert into todos values (1, $1, 'shared')`, bob)
+	again := c.subscribe("again", "active_todos", nil)
+	if again.rows["1"] == nil {
+		t.Fatalf("after the policy change alice holds %v, want bob's shared row", again.keys())
+	}
+}

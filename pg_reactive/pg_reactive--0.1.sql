@@ -366,6 +366,63 @@ BEGIN
 END
 $$;
 
+-- Policy and table changes: a query reading a table whose policies (or
+-- row-level security) changed is registered again, so its tables, claims
+-- and partition routing follow the new policies. Its streams start over:
+-- subscribers are told to subscribe again.
+CREATE FUNCTION pgr._reregister(rels oid[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pgr AS $$
+DECLARE
+  q record;
+  saved text := current_setting('search_path');
+BEGIN
+  FOR q IN SELECT name, sql, key_cols, search_path FROM pgr.query WHERE tables && rels ORDER BY name LOOP
+    PERFORM set_config('search_path', q.search_path, true);
+    PERFORM pgr.register(q.name, q.sql, array_to_string(q.key_cols, ','));
+  END LOOP;
+  PERFORM set_config('search_path', saved, true);
+END
+$$;
+
+CREATE FUNCTION pgr._on_ddl() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pgr AS $$
+DECLARE
+  rels oid[];
+BEGIN
+  SELECT array_agg(DISTINCT CASE WHEN c.classid = 'pg_policy'::regclass
+                                 THEN (SELECT p.polrelid FROM pg_policy p WHERE p.oid = c.objid)
+                                 ELSE c.objid END)
+  INTO rels
+  FROM pg_event_trigger_ddl_commands() c
+  WHERE c.classid IN ('pg_policy'::regclass, 'pg_class'::regclass);
+  IF rels IS NOT NULL THEN
+    PERFORM pgr._reregister(rels);
+  END IF;
+END
+$$;
+
+CREATE FUNCTION pgr._on_drop() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pgr AS $$
+DECLARE
+  rels oid[];
+BEGIN
+  SELECT array_agg(DISTINCT to_regclass(format('%I.%I', d.address_names[1], d.address_names[2]))::oid)
+  INTO rels
+  FROM pg_event_trigger_dropped_objects() d
+  WHERE d.object_type = 'policy' AND cardinality(d.address_names) >= 2;
+  IF rels IS NOT NULL THEN
+    PERFORM pgr._reregister(rels);
+  END IF;
+END
+$$;
+
+CREATE EVENT TRIGGER pgr_policy_changes ON ddl_command_end
+  WHEN TAG IN ('CREATE POLICY', 'ALTER POLICY', 'ALTER TABLE')
+  EXECUTE FUNCTION pgr._on_ddl();
+CREATE EVENT TRIGGER pgr_policy_drops ON sql_drop
+  WHEN TAG IN ('DROP POLICY')
+  EXECUTE FUNCTION pgr._on_drop();
+
 -- The claims that decide a cohort: only those the query and policies read.
 CREATE FUNCTION pgr._claims_key(paths text[], claims jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
@@ -661,4 +718,4 @@ REVOKE ALL ON ALL TABLES IN SCHEMA pgr FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgr.register(text, text, text), pgr._install_triggers(oid), pgr.unregister(text), pgr.refresh(), pgr.gc(),
   pgr.attach(text, jsonb, name, jsonb, text), pgr.detach(bigint, text, integer), pgr.touch(text), pgr.release(text),
   pgr.deltas(bigint, bigint), pgr.snapshot(bigint), pgr.heads(bigint[]),
-  pgr._eval(text, text, jsonb, name, jsonb), pgr._apply(bigint, text[], jsonb) FROM PUBLIC;
+  pgr._eval(text, text, jsonb, name, jsonb), pgr._apply(bigint, text[], jsonb), pgr._reregister(oid[]) FROM PUBLIC;

@@ -45,9 +45,15 @@ TRUNCATE tasks;
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT pgr.refresh() AS deltas;
 COMMIT;
--- Another policy that is not `col = auth.uid()` turns routing off.
+-- Another policy that is not `col = auth.uid()` turns routing off, at once:
+-- the query is registered again (its streams start over).
+SELECT count(*) AS streams_before FROM pgr.stream WHERE query = 'tasks';
 CREATE POLICY shared ON tasks USING (title = 'shared');
-SELECT pgr.register('tasks', 'select id, title from tasks', key => 'id');
+SELECT part_col FROM pgr.queries WHERE name = 'tasks';
+SELECT count(*) AS streams_after FROM pgr.stream WHERE query = 'tasks';
+SELECT tgname FROM pg_trigger WHERE tgrelid = 'tasks'::regclass ORDER BY tgname;
+-- Dropping it turns routing back on.
+DROP POLICY shared ON tasks;
 SELECT part_col FROM pgr.queries WHERE name = 'tasks';
 SELECT tgname FROM pg_trigger WHERE tgrelid = 'tasks'::regclass ORDER BY tgname;
 DROP EXTENSION pg_reactive CASCADE;
