@@ -2,7 +2,7 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: build generate check-generated vet test fuzz bench start
+.PHONY: build generate check-generated vet test fuzz bench start pg_reactive
 
 build:
 	$(GO) build -o bin/pgstack ./cmd/pgstack
@@ -29,7 +29,14 @@ vet:
 	$(GO) mod tidy -diff
 	$(GO) vet ./...
 
-test: check-generated vet
+# The pg_reactive extension, built with PGXS and installed into the extension
+# directory of the server `pg_config` names (root in CI). The test harness and
+# `pgstack start` preload it once it is installed.
+PG_CONFIG ?= pg_config
+pg_reactive:
+	$(MAKE) -C pg_reactive PG_CONFIG=$(PG_CONFIG) install
+
+test: check-generated vet pg_reactive
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz
 
@@ -42,7 +49,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzHTTP$$' -fuzztime $(FUZZTIME) ./postgrest
 
 # Benchmarks report ratios against a baseline measured in the same run.
-bench:
+bench: pg_reactive
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./...
 
 start:

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pgstack/pgstack/gen/api/admin"
 	"github.com/pgstack/pgstack/internal/settings"
+	"github.com/pgstack/pgstack/live"
 )
 
 // Pinger reports whether the database answers.
@@ -20,6 +21,7 @@ type Admin struct {
 	db        Pinger
 	settings  *settings.Service
 	functions *FunctionsAdmin
+	live      *live.Catalog
 }
 
 var _ admin.StrictServerInterface = (*Admin)(nil)

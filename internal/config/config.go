@@ -56,6 +56,11 @@ type Config struct {
 
 	LogLevel string
 
+	// Live queries (/live/v1).
+	LiveHeartbeatInterval time.Duration
+	LiveRefreshInterval   time.Duration
+	LiveMaxSubscriptions  int
+
 	Auth Auth
 }
 
@@ -152,6 +157,9 @@ var Vars = []Var{
 	{"RATE_LIMIT_ANONYMOUS_USERS", "30", "Anonymous sign-ins per hour and IP."},
 	{"RATE_LIMIT_EMAIL_SENT", "30", "Auth e-mails per hour, for the whole server."},
 	{"RATE_LIMIT_PER_EMAIL", "30", "Sign-in attempts and e-mail requests per 5 minutes and e-mail address."},
+	{"LIVE_HEARTBEAT_INTERVAL", "15s", "How often live-query clients get a heartbeat with their streams' versions (Go duration)."},
+	{"LIVE_REFRESH_INTERVAL", "10ms", "How often the server runs a pg_reactive refresh tick, coalescing the changes in between; 0 leaves it to pg_reactive's background worker."},
+	{"LIVE_MAX_SUBSCRIPTIONS", "100", "Live-query subscriptions allowed per WebSocket connection."},
 }
 
 // Load reads the configuration from getenv (os.LookupEnv in main) and applies
@@ -188,6 +196,10 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 			RateLimitEmailSent:        30,
 			RateLimitPerEmail:         30,
 		},
+
+		LiveHeartbeatInterval: 15 * time.Second,
+		LiveRefreshInterval:   10 * time.Millisecond,
+		LiveMaxSubscriptions:  100,
 	}
 	get := func(name string) (string, bool) {
 		v, ok := getenv(name)
@@ -250,6 +262,22 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 			c.StatementTimeout = d
 		}
 	}
+	duration := func(name string, dst *time.Duration, min time.Duration) {
+		if v, ok := get(name); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < min {
+				errs = append(errs, fmt.Errorf("%s: want a duration >= %s such as 15s, got %q", name, min, v))
+				return
+			}
+			*dst = d
+		}
+	}
+	duration("LIVE_HEARTBEAT_INTERVAL", &c.LiveHeartbeatInterval, time.Second)
+	duration("LIVE_REFRESH_INTERVAL", &c.LiveRefreshInterval, 0)
+	maxSubs := int64(c.LiveMaxSubscriptions)
+	integer("LIVE_MAX_SUBSCRIPTIONS", &maxSubs, 1)
+	c.LiveMaxSubscriptions = int(maxSubs)
+
 	if v, ok := get("REST_AGGREGATES"); ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

@@ -76,7 +76,10 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Database, error)
 	if err != nil {
 		return nil, err
 	}
-	c, err := pgcluster.New(pgcluster.Options{Dir: dir, Log: log})
+	// pg_reactive (live queries), when installed, is preloaded and its
+	// background worker refreshes the live queries of the one database.
+	c, err := pgcluster.New(pgcluster.Options{Dir: dir, Log: log, Preload: []string{"pg_reactive"},
+		Settings: map[string]string{"pg_reactive.database": "postgres"}})
 	if err != nil {
 		return nil, err
 	}

@@ -78,3 +78,30 @@ func Version(binDir string) (string, error) {
 	}
 	return fields[len(fields)-1], nil
 }
+
+// LibDir returns the server's library directory (`pg_config --pkglibdir` of
+// the binaries in use, else <bindir>/../lib as Debian lays it out).
+func (c *Cluster) LibDir() string {
+	if out, err := exec.Command(filepath.Join(c.binDir, "pg_config"), "--pkglibdir").Output(); err == nil {
+		if dir := strings.TrimSpace(string(out)); dir != "" {
+			return dir
+		}
+	}
+	return filepath.Join(filepath.Dir(c.binDir), "lib")
+}
+
+// InstalledLibraries returns those of names whose shared library is installed
+// in the server's library directory.
+func (c *Cluster) InstalledLibraries(names []string) []string {
+	var found []string
+	if len(names) == 0 {
+		return nil
+	}
+	dir := c.LibDir()
+	for _, name := range names {
+		if _, err := os.Stat(filepath.Join(dir, name+".so")); err == nil {
+			found = append(found, name)
+		}
+	}
+	return found
+}

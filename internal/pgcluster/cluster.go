@@ -17,6 +17,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -34,6 +35,10 @@ type Options struct {
 	BinDir string
 	// Settings are passed to the server as -c name=value.
 	Settings map[string]string
+	// Preload names libraries for shared_preload_libraries; each is preloaded
+	// only when it is installed in the server's library directory, so a
+	// server without it still starts.
+	Preload []string
 	// NoSync makes initdb skip fsync (tests).
 	NoSync bool
 	Log    *slog.Logger
@@ -250,6 +255,9 @@ func (c *Cluster) Start(ctx context.Context) error {
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_permissions=0700"}
 	for k, v := range c.opts.Settings {
 		args = append(args, "-c", k+"="+v)
+	}
+	if libs := c.InstalledLibraries(c.opts.Preload); len(libs) > 0 {
+		args = append(args, "-c", "shared_preload_libraries="+strings.Join(libs, ","))
 	}
 	cmd := exec.Command(filepath.Join(c.binDir, "postgres"), args...)
 	cmd.Dir = c.dataDir

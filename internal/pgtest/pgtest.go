@@ -64,8 +64,9 @@ func start() (*harness, error) {
 		return nil, err
 	}
 	c, err := pgcluster.New(pgcluster.Options{
-		Dir:    dir,
-		NoSync: true,
+		Dir:     dir,
+		NoSync:  true,
+		Preload: []string{"pg_reactive"},
 		Settings: map[string]string{
 			"fsync":              "off",
 			"synchronous_commit": "off",

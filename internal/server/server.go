@@ -24,6 +24,7 @@ import (
 	"github.com/pgstack/pgstack/internal/metrics"
 	"github.com/pgstack/pgstack/internal/requestlog"
 	"github.com/pgstack/pgstack/internal/settings"
+	"github.com/pgstack/pgstack/live"
 	"github.com/pgstack/pgstack/postgrest"
 )
 
@@ -87,6 +88,9 @@ func New(d Deps) (*Server, error) {
 	if err := mountREST(r, d); err != nil {
 		return nil, err
 	}
+	if err := mountLive(r, d); err != nil {
+		return nil, err
+	}
 	return &Server{deps: d, handler: r}, nil
 }
 
@@ -99,7 +103,7 @@ func mountAdmin(r chi.Router, d Deps, fns *handlers.FunctionsAdmin) error {
 	if err != nil {
 		return err
 	}
-	impl := handlers.NewAdmin(d.DB, settings.New(d.Config, d.DB.Queries, d.Version), fns)
+	impl := handlers.NewAdmin(d.DB, settings.New(d.Config, d.DB.Queries, d.Version), fns).WithLive(live.NewCatalog(d.DB.Owner))
 	strict := admin.NewStrictHandlerWithOptions(impl, []admin.StrictMiddlewareFunc{
 		func(f admin.StrictHandlerFunc, op string) admin.StrictHandlerFunc { return authorize(f, op) },
 	}, admin.StrictHTTPServerOptions{

@@ -161,6 +161,44 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// LiveCohort defines model for LiveCohort.
+type LiveCohort struct {
+	// Claims The claims this cohort is evaluated with.
+	Claims    map[string]interface{} `json:"claims"`
+	CreatedAt time.Time              `json:"created_at"`
+	Epoch     string                 `json:"epoch"`
+
+	// Error Why the stream stopped, if it did.
+	Error       *string                `json:"error,omitempty"`
+	LastUsed    time.Time              `json:"last_used"`
+	Params      map[string]interface{} `json:"params"`
+	Role        string                 `json:"role"`
+	Rows        int64                  `json:"rows"`
+	Stream      int64                  `json:"stream"`
+	Subscribers int64                  `json:"subscribers"`
+	Version     int64                  `json:"version"`
+}
+
+// LiveQuery defines model for LiveQuery.
+type LiveQuery struct {
+	// ClaimPaths JWT claims that decide a cohort besides the role; null means all claims.
+	ClaimPaths *[]string `json:"claim_paths,omitempty"`
+	Cohorts    int64     `json:"cohorts"`
+	Columns    []string  `json:"columns"`
+	CreatedAt  time.Time `json:"created_at"`
+
+	// Key Columns identifying a row of the result.
+	Key  []string `json:"key"`
+	Name string   `json:"name"`
+
+	// Sql The registered SELECT.
+	Sql         string `json:"sql"`
+	Subscribers int64  `json:"subscribers"`
+
+	// Tables Tables whose changes refresh the query (read by it or by their RLS policies).
+	Tables []string `json:"tables"`
+}
+
 // RuntimeAvailability defines model for RuntimeAvailability.
 type RuntimeAvailability struct {
 	Available bool                    `json:"available"`
@@ -208,6 +246,9 @@ type FunctionName = string
 // Forbidden defines model for Forbidden.
 type Forbidden = Error
 
+// LiveUnavailable defines model for LiveUnavailable.
+type LiveUnavailable = Error
+
 // Unauthorized defines model for Unauthorized.
 type Unauthorized = Error
 
@@ -239,6 +280,12 @@ type ServerInterface interface {
 	// ListEdgeFunctionLogs The latest invocations of a function, newest first.
 	// (GET /api/functions/{name}/logs)
 	ListEdgeFunctionLogs(w http.ResponseWriter, r *http.Request, name FunctionName, params ListEdgeFunctionLogsParams)
+	// ListLiveQueries Registered live queries with their cohort and subscriber counts.
+	// (GET /api/live/queries)
+	ListLiveQueries(w http.ResponseWriter, r *http.Request)
+	// ListLiveCohorts The cohorts (streams) of one live query and their subscribers.
+	// (GET /api/live/queries/{name}/cohorts)
+	ListLiveCohorts(w http.ResponseWriter, r *http.Request, name string)
 	// GetSettings The server's effective settings and capabilities.
 	// (GET /api/settings)
 	GetSettings(w http.ResponseWriter, r *http.Request)
@@ -281,6 +328,18 @@ func (_ Unimplemented) GetEdgeFunction(w http.ResponseWriter, r *http.Request, n
 // ListEdgeFunctionLogs The latest invocations of a function, newest first.
 // (GET /api/functions/{name}/logs)
 func (_ Unimplemented) ListEdgeFunctionLogs(w http.ResponseWriter, r *http.Request, name FunctionName, params ListEdgeFunctionLogsParams) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListLiveQueries Registered live queries with their cohort and subscriber counts.
+// (GET /api/live/queries)
+func (_ Unimplemented) ListLiveQueries(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListLiveCohorts The cohorts (streams) of one live query and their subscribers.
+// (GET /api/live/queries/{name}/cohorts)
+func (_ Unimplemented) ListLiveCohorts(w http.ResponseWriter, r *http.Request, name string) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -424,6 +483,46 @@ func (siw *ServerInterfaceWrapper) ListEdgeFunctionLogs(w http.ResponseWriter, r
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListEdgeFunctionLogs(w, r, name, params)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListLiveQueries operation middleware
+func (siw *ServerInterfaceWrapper) ListLiveQueries(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListLiveQueries(w, r)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// ListLiveCohorts operation middleware
+func (siw *ServerInterfaceWrapper) ListLiveCohorts(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "name" -------------
+	var name string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "name", chi.URLParam(r, "name"), &name, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "name", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListLiveCohorts(w, r, name)
 	}))
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -612,6 +711,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Post(options.BaseURL+"/api/sql", wrapper.RunSql)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/live/queries", wrapper.ListLiveQueries)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/live/queries/{name}/cohorts", wrapper.ListLiveCohorts)
+	})
 
 	return r
 }
@@ -619,6 +724,8 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 type ErrorJSONResponse Error
 
 type ForbiddenJSONResponse Error
+
+type LiveUnavailableJSONResponse Error
 
 type UnauthorizedJSONResponse Error
 
@@ -993,6 +1100,181 @@ func (response ListEdgeFunctionLogsdefaultJSONResponse) VisitListEdgeFunctionLog
 	return err
 }
 
+type ListLiveQueriesRequestObject struct {
+}
+
+type ListLiveQueriesResponseObject interface {
+	VisitListLiveQueriesResponse(w http.ResponseWriter) error
+}
+
+type ListLiveQueries200JSONResponse []LiveQuery
+
+func (response ListLiveQueries200JSONResponse) VisitListLiveQueriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveQueries401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListLiveQueries401JSONResponse) VisitListLiveQueriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveQueries403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListLiveQueries403JSONResponse) VisitListLiveQueriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveQueries503JSONResponse struct{ LiveUnavailableJSONResponse }
+
+func (response ListLiveQueries503JSONResponse) VisitListLiveQueriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveQueriesdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListLiveQueriesdefaultJSONResponse) VisitListLiveQueriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveCohortsRequestObject struct {
+	Name string `json:"name"`
+}
+
+type ListLiveCohortsResponseObject interface {
+	VisitListLiveCohortsResponse(w http.ResponseWriter) error
+}
+
+type ListLiveCohorts200JSONResponse []LiveCohort
+
+func (response ListLiveCohorts200JSONResponse) VisitListLiveCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveCohorts401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListLiveCohorts401JSONResponse) VisitListLiveCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveCohorts403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response ListLiveCohorts403JSONResponse) VisitListLiveCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveCohorts404JSONResponse Error
+
+func (response ListLiveCohorts404JSONResponse) VisitListLiveCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveCohorts503JSONResponse struct{ LiveUnavailableJSONResponse }
+
+func (response ListLiveCohorts503JSONResponse) VisitListLiveCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListLiveCohortsdefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response ListLiveCohortsdefaultJSONResponse) VisitListLiveCohortsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSettingsRequestObject struct {
 }
 
@@ -1206,6 +1488,12 @@ type StrictServerInterface interface {
 	// ListEdgeFunctionLogs The latest invocations of a function, newest first.
 	// (GET /api/functions/{name}/logs)
 	ListEdgeFunctionLogs(ctx context.Context, request ListEdgeFunctionLogsRequestObject) (ListEdgeFunctionLogsResponseObject, error)
+	// ListLiveQueries Registered live queries with their cohort and subscriber counts.
+	// (GET /api/live/queries)
+	ListLiveQueries(ctx context.Context, request ListLiveQueriesRequestObject) (ListLiveQueriesResponseObject, error)
+	// ListLiveCohorts The cohorts (streams) of one live query and their subscribers.
+	// (GET /api/live/queries/{name}/cohorts)
+	ListLiveCohorts(ctx context.Context, request ListLiveCohortsRequestObject) (ListLiveCohortsResponseObject, error)
 	// GetSettings The server's effective settings and capabilities.
 	// (GET /api/settings)
 	GetSettings(ctx context.Context, request GetSettingsRequestObject) (GetSettingsResponseObject, error)
@@ -1390,6 +1678,56 @@ func (sh *strictHandler) ListEdgeFunctionLogs(w http.ResponseWriter, r *http.Req
 	}
 }
 
+// ListLiveQueries operation middleware
+func (sh *strictHandler) ListLiveQueries(w http.ResponseWriter, r *http.Request) {
+	var request ListLiveQueriesRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLiveQueries(ctx, request.(ListLiveQueriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLiveQueries")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListLiveQueriesResponseObject); ok {
+		if err := validResponse.VisitListLiveQueriesResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListLiveCohorts operation middleware
+func (sh *strictHandler) ListLiveCohorts(w http.ResponseWriter, r *http.Request, name string) {
+	var request ListLiveCohortsRequestObject
+
+	request.Name = name
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListLiveCohorts(ctx, request.(ListLiveCohortsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListLiveCohorts")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListLiveCohortsResponseObject); ok {
+		if err := validResponse.VisitListLiveCohortsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetSettings operation middleware
 func (sh *strictHandler) GetSettings(w http.ResponseWriter, r *http.Request) {
 	var request GetSettingsRequestObject
@@ -1474,46 +1812,55 @@ func (sh *strictHandler) GetHealth(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3FrhbttIDn4VQrdAE0Bx3G12cefifmR309sUQbZNslfg4pw7lmhrGmlGmaHiuIXf/cAZSZYsOcneNsH1",
-	"/jS2PENyhh/Jj1S/BJHOcq1QkQ1GX4JcGJEhoXHf3hQqIqnVqciQv0sVjIJcUBKEgXLP/J8wMHhTSINx",
-	"MCJTYBjYKMFM8B5a5rzOkpFqHqxWK15sc60sOh1HxmjDHyKtCBXxR5HnqYwEq97/ZLXiZ2uJ3xmcBaPg",
-	"L/tr0/f9r3bfS3NaYrSRkTkLCUbBoVqCpgQNIC8ZBKsweKPNVMYxqqdXf5EgkL5GBdLCrUhlDNOCQJIF",
-	"o1OETCxBaYJIpClQIi3oHI0zwZn6uxIFJdrIz3zHT23tqS5tdCaHoA1QdYAXpcXSOoNFmuoFxpCgwUHA",
-	"okrpzrfxHCsMOXQZPhVJ7/nIoCCMJ8IdY6ZNxp+CWBDukXSw2gBPhbov3R9Modyeh47csOis3MI268JE",
-	"/YKLPP7DVha5JYMimxQm7RV6i0bOlpNPC2r8PNU6RaECHyJVPF3WIVaa29odNm+xZexVbZeefsKIWG3z",
-	"9L9gnupl1yvVDeeCCA2j4d+Xh3v/Enufh3t/u1p/nOxdfRmGP36/+q7vBr6WO9q4PHfPIdIxwg5mU4xj",
-	"jEPI09u/8r/5khKtXsM15gQzbcDgDA2qCGEhKYEYld4dPMZhG8ErzBwJfj87AT0DoSAhymFW2t0rsO3g",
-	"GGeiSKlKjm3pHxJU4H5w0Y/GgkKMQZQx+PbDBexw+AmlFVzjkkMPlS7mSfMwj0TPQ7A40fOeSNXK6rTH",
-	"IR8SQS41VJcBC6OpvO5y1yDV87W3oDSk3w//TUqIC58nJ5ltb9LFNG3sUEU2RcM7sCo5HVnVMSZb84yM",
-	"W0qkoh8P1jqkIpx7JRlSouP+XIU3BVqayP6fLQkqbOOnWuqGa2UcbJrcEl4bUcts31brvh8Cxtk6olEV",
-	"GeuvfBqEAYeg++NjkBWh0kEYcKg0ZK9PWdf9TajFfYFPYppiCJmIEqlwz6CI+Ykv5i4hMJ7wTmR56q/M",
-	"Bc/Elaxe1CAJmdpeByRSUe8PGVor5j32/VpkQjWsustTocTW7NAGQFvUO4MWFYFW8MPd3Wu4KTigJMGC",
-	"84TBXBuSag4CcqOnKWY9GjZw4u50bX2fp39FkVLSdccai5XT9TXXGSVuhUz5sD3O3VBfyuhTW4Lq0AuT",
-	"qaSeirRW1VMr15Tgq6DSoCgp1GaiW7o8V2YvTsGNO/D5OZPWsmfwjlBZTobagEVid+0+7KUyfvsudn1h",
-	"516c7d5SLEhMhcXJLRor+87wTluaGzx/fwIWzS2aamkvRj8taIJ3uTTLrqTDKEJr9zyhTeUM/Z0osBhp",
-	"FdtBf0YUd5OpjpcTKz/jI7Oo4TBpMEpJmPUHbflAGCOWDQbS3nUfF+nDYo9cKwm38jp7k05QxbmWiiao",
-	"2I1xP2q3eimfn5OIrmG7bzZwU0kKuxBoeXHjMjf9scX4xoEbd9oLzZv0zOe1LjhvCvQ4uv8oftlW4dZx",
-	"qG7FyDKhejIp91ypsAScgDBDRS8slKuBxDwEHMwHMA6OT8+Pzi5gCC/HQX++1os2jkQcS9Yi0ncNWzy7",
-	"69jeRlAnN3vrSyXdszOqMCqMpOU5u67My2huZYRnJSubojBo3lTx9PbDRdBpgB2RtHKuMPb87O2Hi8n5",
-	"0c9nRxewSLRF39dFqZAZ57dSxYSf8q044DgUO2Xre3LJ1HWRUs10vx/yVBCH+wsLeqGggpkdQeIqDzif",
-	"MMmNM6ng8N0xCIJ9kUsoLMYwXY7VORWx1PXKn0+OB3Dolte9ck2d+aw9hxqr5ql82i6f7Lkn17jcDcEV",
-	"YGHh42HZdDvhI/jJnfwjaDNWH0Uur3H5cTB2/EKS4x1V9Fbn5ZMEjWgPhoOXgyGjQueoRC6DUfBqMBy8",
-	"4jIlKHHO5WPvV7zOPZmjA359zuM4GAUn0lKTodlgY7Ty/XD4h2YFj0qTrZ6+i+7OLKG2LoTpErjIuYHG",
-	"wfDlNk31GfZbUw+36dXDm9ZTHWdL2Xk9tKuahYSBLbJMcLYKjm7RLCF2jTLGdY8TuvDRBYHvU325E1yU",
-	"L4O1265WYZBrS92A+CdTU0Fo260Td6xuIFRyjLpnGnHWymWK1oGfIW7HKhEqTtHslGRy97Xrg/crsjMC",
-	"T+4t5HPLmBzM1GRcDIevInaC++RqNiWCxioVal6IOYZwMByym5jJsHlrNuMIaBUxaCAV0bUFSa9dPzwa",
-	"K2cYNHtpjiXSBnmZs91gqkVsAd3VekEvLBicS0tm6YOpDXM/qGjBrmbQP+l4+fXGYd3pyKqdrjnBr/5k",
-	"kD0+tvqniB04luE0fDTGv43g+9mhF9wUJ09FhCDaI5eegFuFG7lz/wtjfeVDMEXCbhb9xT3vwKvl4YNu",
-	"DPtt8XPmsgNvxyN9/Kcu35+uceOww9HL2emebLK7PRH2FrB/IN1/788bWRsB9f/m098UbpQw509fw+4p",
-	"YY03Qpf9etdL9ltvjFZX2wJyP9XzxxObE17cscS9jPIdQ/02KpWZpKD5+qm+spfDoWt5ZFZk7ht/lar8",
-	"2u09V1fPzaZO9PwxhOpY3WqvFFI9B1RkJHOQbySv+66M0BLI+iTWDdYb8FS44BUzaSw9MTZtY6SyLU3V",
-	"Y5cnTFG1jh6fV799U16u2R3OZhiRvMVqGuZ5bCRyP2eRbQrtWsBGNbc3btjSz6XPCgaPckQh0wbXzb6F",
-	"HSuzPEXIjSYd6TR0C/mZjCSNFRmhrHCY2AVKjC7miSO4eqHQQKSVQl/9PHWlwijP2blXBz0bK+rMGAZw",
-	"MDzwXPno9PCnk6PJ+fuTydHpL+9+Oz69qF6bMpPsI7tnhTq/SZ+I4DYmNM9MbNfjmy21tzOnMW75/y63",
-	"fcbCfVYoOH9/AsJjr5rylSjd0Spd+nLeg7e/s2d37+PLST3535b8yncDTwiPUsMWbJTtpuTWsp7+1Lcg",
-	"lF2g8ZnxB+/GZ7CpVh9rLP8jhLNj0BrYBaPLq6YnT+QtKrQ+/dUiDIooKSfOTU9VMyR2VFvoxvzv8orJ",
-	"Srmt+z5JR6zS+3mw5kq1+FXYme9zBuaG3NOMnVKbn6Ux3nYbcny67gphalNXdAs7vnENIZWWQj50HIJv",
-	"ykImMna39i2DvZoQPqB8jebV1eo/AQAA//8=",
+	"3Fptbxs38v8qg/0XiA3IstKkxf8U3AvXda8phDSx3QtwsU+hdkdaxlxyTXIlq4G++2FI7pN2ZStt7V7v",
+	"jS2t+DCc+c3Tj/s5ilWWK4nSmmj8OcqZZhla1O7bD4WMLVfyDcuQvnMZjaOc2TQaRNI98/8GkcbbgmtM",
+	"orHVBQ4iE6eYMZpj1zmNM1ZzuYg2mw0NNrmSBt0eZ1orTR9iJS1KSx9ZngseM9r6+JNRkp7VK36lcR6N",
+	"o/87rkU/9r+aY7+a2yVBE2ue0yLRODqRa1A2RQ1IQ4bRZhD9oPSMJwnKx9/+MkWw6gYlcANLJngCs8IC",
+	"twa0EggZW4NUFmImBNiUG1A5aieCE3XCl/iLZEvGBZsJfBqB88VUI4stXyLgnUVpuHIHIEm5NJYJgQlw",
+	"CTZFSJhlM2bQyfuLZIVNlea/EiYeW9g3KujUqXgASjuJ3LdnQcNBbCaEWmECKWqSdFNC1WMxWWCJeecN",
+	"mqxguUdqrJFZTKbMHWOudEafooRZPLLcucEW2Esv+dz9QRfSzXnoyA2JzsMUklkVOu5fuMiTL5ayyI3V",
+	"yLJpoUXvokvUfL6eflrZxs8zpQQyGXmXLv3/QxUSgrit2YOmFlvCXldyqdknjC1t2zz995gLte5apdRw",
+	"zqxFTWj494eTo3+xo19HR3+7rj9Oj64/jwbffr35qk8Df5Q52ri8cM8hVgnCAWYzTBJMBpCL5f/T33xt",
+	"UyVfwQ3mFuZKg8Y5apQxworbFBKU6nC4j8G2fJfpBVr45XwCag5MQmptDvMgd++CbQMnOGeFsGUwb6/+",
+	"PkUJ7gcXrVAbkIgJsOCDP72/hANyPyaVhBtck+uhVMUibR5mT/Q8BIuJWvR4qpJGiR6DvE+ZdaGhVAas",
+	"tLJB3WHWUKhFbS0IgvTb4beEhKTwcX2amfYkVVBkr2bIIpuhphlYpsjOWuUxpjvjDE9am3Bpv31Z78Gl",
+	"xYXfJEObqqQ/VuFtgcZOef/PxjJbmMZP1apbpuVJtC1ya/FKiGrNtrZa+n4IGOe1R6MsMtq/tGk0iMgF",
+	"3T/vg7QRShUNInKVxtr1Kas6ZRtqSZ/jW8rSA8hYnHKJRxpZQk988eECAuEJ71iWC68y5zxTl7J6UYOW",
+	"cWF6DZByaXt/yNAYtuiR78ciY7Ih1V0umGQ7o0MbAO2l3mo0KC0oCd/c3b2C24IciltYUZzQmCttuVwA",
+	"g1yrmcCsZ4ctnDid1tL3WfpHZMKmXXPUWCyNrm4ozzRKp+uHtg9r9G1LZdipSpW2PUgQjHuXZknCSTtM",
+	"vG2M6IulVGX5eb7oi93aLmAumSgI6y42NXRWC/Nbgg/mKk57sVIFme2IuXYB0+cbMFblOeUwPicbJzzp",
+	"BYxgxk4Lg8n+krnO40H1dZSgQ5zvYlatzJ6hz59t38HFjPQzCy3SHjOWqE0oKB8c3YGik6zSTjjvoARb",
+	"adB6k7aAQQ1bVVdtnV0Yf1egXu+A+JQaQNNFCuX9CsvMQoIxTxBYCeoZGp6gcWiiU7wCWQgBGTJpqCwP",
+	"kwlP3GLWH+poim+AWnhgWrO18wm3176WiZUoMulG796ys8VvcLsbXHcVdup3B56gtHy+9lFSqxVVbU5L",
+	"aAph71fItnQ7CwFz21cpul0W3FjUmMDF2eTs9LLXo78c9i4Fmr7qlJ7DKlUGIU6ZXKChylejSd2xbwl8",
+	"cEDZCWZrCjNK0webItdwPrmAXAkeczSHX6Kb/jqT1OLtU8Ohkr3G07ZbPVCIhOLjxCcdLrjt8aZWN79d",
+	"FdeW/EOqF40stNr94T1UuZR5GrnS1/EZN4awWVMASoNBS2n98OFsHhTdl4BrhV345UxXSyWtMG2E0a0K",
+	"RBm70HjxbgIG9RJ1ObQXyJ9Wdop3Odc9HnkSx2jMkSdqBJ+j14kEg7GSiRn2V87sbjpTyXpq+K+4p3No",
+	"KqcazMP+Dh4s1Z51X8/ah8WedQ23uLP/N7diijLJFZd2ipLMmPSjdqeV8sWFZfEN7LbNFm7qjNaBQMuK",
+	"W8rctscO4RsHbui0F5q34tzXv11w3pZ58v6j+GE7Fzeu1+52FlnGZNIftCmFAxWqmKG0z6hydKPBssUA",
+	"cLgYwlX0+s3F2fkljOD5VdRf14caqcLRF5Ve94bXUvqwSffshCqMC83t+oJMF+p31Ese43mo6mbINOof",
+	"Sn/66f1l1CF2HeFg+EKGWpm+Ty/OTs/PLkOScfyfqy4ovoUtpvSUtOKA41DsNqv15IKpYxu5nKt+O+SC",
+	"WXL3ZwbUSkIJMzOG1HUo4GySIrAk4xJO3r4GZuGY5RyoAIPZ+kpe2CLhqhp5Onk9hBM3vOKAK4qFztpz",
+	"qCvZPJUP2+HJkXtyg+vDAbhGjRn4eBLIWbf4GL5zJ/8ISl/JjyznN7j+OLxyfSi3rj8tvbc8L52kUXWO",
+	"o9Hw+XBEqFA5SpbzaBy9GI6GL1ztGupFOvZx2f+7Jwt0wK/O+TqJxtGEG9vs5E20dWXw9Wj0RZzyXmGy",
+	"xf120d3hnCvpBlSbUJJzxPfL0fNdO1VnOG6x427Si4cn1bcVTpbA0D00q+TMqYDJMkbRKjpbUoGVOEIV",
+	"k4oLGzj3UYUFz2f6dMcoKX+IarNdU7OmjO06xD+Z4FQGmzbFNlfaX3SEGqPi1sYUtXJO1SCBnyBurmTK",
+	"ZCJQHwTS4fCV40uPy2JnDL72MpAvDGFyOJfTq2I0ehGTEdwn9HcSzF5JweSiYAscwMvRiMxElQyJV1cz",
+	"jqgoPQY1CBbfGOD2leNNx1fSCQZNzpV8ySqNNMzJrlEollDbTqr1Cz0zobbWa+9MbZh7QrsFu4pp+U4l",
+	"6z/u2qTLom/a4ZoC/OZ3Otn+vtV/2dSBY3Cn0d4Y/2s436lDLzi2Pxcspg65Rc33ONxmsBU7jz8T1jfe",
+	"BQVa7EbR793zDrxaFn7Z9WE/LXnKWPbSy7GnjX+X8v3pGhqHA/Jeik73RJPD3YGwN4H9A+39en9az9py",
+	"qP81m/4scSuFOXv6HHZPCmu86fChf996yHHrTYjN9S6HPBZqsX9hM6HBHUncSxa+Y6jeshA84zZqvlZR",
+	"qez5aORaHp4VmftGX7kMX3sYxuunrqYmarFPQfVaLpXfFIRaAEqrOdUgf5G47rsyi8YCr05i3AVsA54S",
+	"VzRizrWxj4xNwZd4TDgK/eROSJaEL8enqbRrgnkPVNBgCKf4Uyrtb/aZsf16zu8F03nNyYqGAnx08zxo",
+	"YNUpfdXUJMSqkLZVuNP8RgnRREUZtBqk+b0gOa3I0L6Q9YXvhWXsboJyYdNo/O2LLhd0/VRIDNd5e0Ax",
+	"HH/biZ88qT76u1QV5NaQsnAzWbndn+IP7p7Uqx8OfBtmDim2KolNcQOHwnXDJ+7zBtOgnXeVchU1/Yhl",
+	"XLVHj0HK3/5SmbDqgHE+R/8GYalrZ6SY5Z6L5m2awdFkTQP5W6t+vuG8oAQrXTOVKY01IUoo4VkuEHKt",
+	"rIqVGLiB9IzH3F5Jq5k0zOXNQ7CpVsXC3z6plXRxVEr0HYJv722hZXl3uaK0fiVth4cdwsvRS88nnL05",
+	"+W5yNr14N5mevfn+7c+v31yWryBSJOwjBM4LeeFuox6DBGiw2E/c/NcU947+pMNll/ee/639/xM2N+eF",
+	"hIt3E2Cm9Y5tQOmBkmLti4IevP2dLHt4H6eQVm/R7Ap+4T2bR4RH2GEHNgIlxw0UecWQV1pg0qxcgK/z",
+	"0hPIVG2fKAwvFTs5hq1LjWj84bppSUqJEo0Pf9USGlmchlu5pqVKnp0M1V50647kwzWVSmFa990sFdOW",
+	"3s7Dujqrlt8MOnegFIG5sR4HcBB28/cNhLfDxjo+XHcXofav6noMHHhybwCCGzugQycD8MTVgJo9c1jZ",
+	"lsBe3qI8sHmN5q4AzbYBDhovsh/21wgPbOXKhs315j8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1,0 +1,389 @@
+/*
+ * pg_reactive: the capture trigger, the refresher's background worker and the
+ * commit wake-up.
+ *
+ * When the library is in shared_preload_libraries and pg_reactive.database
+ * names a database, a background worker connected to it runs pgr.refresh()
+ * in a REPEATABLE READ transaction whenever a writer commits a change to a
+ * watched table (and every pg_reactive.naptime ms as a safety net).
+ *
+ * Writers wake it without NOTIFY and without locks: the capture trigger
+ * (pgr.capture, also here) registers a transaction callback; at COMMIT (after
+ * the transaction is visible to new snapshots) the callback sets the worker's
+ * latch. An aborted transaction wakes nobody.
+ *
+ * Without preloading, the wake-up does nothing and whoever drives ticks (the
+ * pgStack server, or a cron job) calls pgr.refresh() itself.
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/tuplestore.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+PGDLLEXPORT void pgr_worker_main(Datum arg);
+
+PG_FUNCTION_INFO_V1(pgr_wake);
+PG_FUNCTION_INFO_V1(pgr_capture);
+
+typedef struct PgrShared
+{
+	/* The worker's PGPROC number, or -1 when no worker runs. */
+	pg_atomic_uint32 worker_procno;
+	/* Commits that asked for a wake-up (for observation). */
+	pg_atomic_uint64 wakeups;
+}			PgrShared;
+
+#define NO_WORKER ((uint32) 0xFFFFFFFF)
+
+static PgrShared *pgr_shared = NULL;
+static char *pgr_database = NULL;
+static int	pgr_naptime = 10;
+static bool wake_registered = false;
+static bool wake_pending = false;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static void
+pgr_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(PgrShared)));
+}
+
+static void
+pgr_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	pgr_shared = ShmemInitStruct("pg_reactive", sizeof(PgrShared), &found);
+	if (!found)
+	{
+		pg_atomic_init_u32(&pgr_shared->worker_procno, NO_WORKER);
+		pg_atomic_init_u64(&pgr_shared->wakeups, 0);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+static void
+pgr_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			if (wake_pending && pgr_shared != NULL)
+			{
+				uint32		procno = pg_atomic_read_u32(&pgr_shared->worker_procno);
+
+				pg_atomic_fetch_add_u64(&pgr_shared->wakeups, 1);
+				if (procno != NO_WORKER)
+					SetLatch(&ProcGlobal->allProcs[procno].procLatch);
+			}
+			wake_pending = false;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			wake_pending = false;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * pgr._wake(): wake the refresher when the current transaction commits.
+ */
+Datum
+pgr_wake(PG_FUNCTION_ARGS)
+{
+	if (pgr_shared == NULL)
+		PG_RETURN_BOOL(false);
+	if (!wake_registered)
+	{
+		RegisterXactCallback(pgr_xact_callback, NULL);
+		wake_registered = true;
+	}
+	wake_pending = true;
+	PG_RETURN_BOOL(true);
+}
+
+static void
+wake_at_commit(void)
+{
+	if (pgr_shared == NULL)
+		return;
+	if (!wake_registered)
+	{
+		RegisterXactCallback(pgr_xact_callback, NULL);
+		wake_registered = true;
+	}
+	wake_pending = true;
+}
+
+/* Collects the distinct text values of column attnum in a transition table. */
+static void
+collect_values(Tuplestorestate *ts, TupleDesc desc, AttrNumber attnum, List **values)
+{
+	TupleTableSlot *slot;
+	Oid			typoutput;
+	bool		varlena;
+
+	if (ts == NULL)
+		return;
+	getTypeOutputInfo(TupleDescAttr(desc, attnum - 1)->atttypid, &typoutput, &varlena);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	tuplestore_rescan(ts);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, attnum, &isnull);
+		char	   *v;
+		ListCell   *lc;
+		bool		seen = false;
+
+		if (isnull)
+			continue;
+		v = OidOutputFunctionCall(typoutput, d);
+		foreach(lc, *values)
+		{
+			if (strcmp((char *) lfirst(lc), v) == 0)
+			{
+				seen = true;
+				break;
+			}
+		}
+		if (!seen)
+			*values = lappend(*values, v);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/*
+ * pgr.capture([column, ...]): the capture trigger (AFTER ... FOR EACH
+ * STATEMENT). It appends one row to pgr.dirty: the table, and, when columns
+ * are named and the trigger has transition tables, the distinct old and new
+ * values of those columns (the partitions the statement touched). A
+ * statement that changed no row records nothing. The row is inserted
+ * directly (pgr.dirty has no index), without SQL or a privilege check, so
+ * any writer records its changes and nothing else; it becomes visible with
+ * the writer's commit.
+ */
+Datum
+pgr_capture(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	Oid			relid;
+	Oid			dirty;
+	Datum		values[2];
+	bool		nulls[2] = {false, true};
+	Relation	dirtyrel;
+	HeapTuple	tuple;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errmsg("pgr.capture() must be called as a trigger")));
+	rel = td->tg_relation;
+	relid = RelationGetRelid(rel);
+
+	if (td->tg_trigger->tgnargs > 0 && !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+	{
+		List	   *vals = NIL;
+		int			i;
+
+		if (td->tg_newtable == NULL && td->tg_oldtable == NULL)
+			ereport(ERROR, (errmsg("pgr.capture(columns) needs transition tables")));
+		for (i = 0; i < td->tg_trigger->tgnargs; i++)
+		{
+			AttrNumber	attnum = get_attnum(relid, td->tg_trigger->tgargs[i]);
+
+			if (attnum == InvalidAttrNumber)
+				ereport(ERROR, (errmsg("pgr.capture: column \"%s\" does not exist", td->tg_trigger->tgargs[i])));
+			collect_values(td->tg_newtable, RelationGetDescr(rel), attnum, &vals);
+			collect_values(td->tg_oldtable, RelationGetDescr(rel), attnum, &vals);
+		}
+		if (vals == NIL)
+		{
+			/* No row changed (or only NULL partitions, which nobody sees). */
+			bool		any = false;
+
+			if (td->tg_newtable != NULL && tuplestore_tuple_count(td->tg_newtable) > 0)
+				any = true;
+			if (td->tg_oldtable != NULL && tuplestore_tuple_count(td->tg_oldtable) > 0)
+				any = true;
+			if (!any)
+				return PointerGetDatum(NULL);
+		}
+		else
+		{
+			Datum	   *elems = palloc(sizeof(Datum) * list_length(vals));
+			ListCell   *lc;
+			int			n = 0;
+
+			foreach(lc, vals)
+				elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+			values[1] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+			nulls[1] = false;
+		}
+	}
+
+	dirty = get_relname_relid("dirty", get_namespace_oid("pgr", false));
+	if (!OidIsValid(dirty))
+		ereport(ERROR, (errmsg("pgr.dirty does not exist")));
+	values[0] = ObjectIdGetDatum(relid);
+	dirtyrel = table_open(dirty, RowExclusiveLock);
+	tuple = heap_form_tuple(RelationGetDescr(dirtyrel), values, nulls);
+	simple_heap_insert(dirtyrel, tuple);
+	heap_freetuple(tuple);
+	table_close(dirtyrel, RowExclusiveLock);
+
+	wake_at_commit();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * One tick: pgr.refresh() in a REPEATABLE READ transaction, if the extension
+ * is installed in this database. Errors (a serialization failure against a
+ * concurrent attach, a broken query) are logged and the next tick retries.
+ */
+static void
+pgr_tick(void)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	XactIsoLevel = XACT_REPEATABLE_READ;
+	PG_TRY();
+	{
+		int			ret;
+
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "SELECT pgr.refresh()");
+		ret = SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_reactive'", true, 1);
+		if (ret == SPI_OK_SELECT && SPI_processed == 1)
+			SPI_execute("SELECT pgr.refresh()", false, 1);
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		if (edata->sqlerrcode != ERRCODE_T_R_SERIALIZATION_FAILURE &&
+			edata->sqlerrcode != ERRCODE_T_R_DEADLOCK_DETECTED)
+			ereport(LOG, (errmsg("pg_reactive: refresh failed: %s", edata->message)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	pgstat_report_stat(false);
+}
+
+static void
+pgr_worker_exit(int code, Datum arg)
+{
+	pg_atomic_write_u32(&pgr_shared->worker_procno, NO_WORKER);
+}
+
+void
+pgr_worker_main(Datum arg)
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(pgr_database, NULL, 0);
+	pgstat_report_appname("pg_reactive refresher");
+	pg_atomic_write_u32(&pgr_shared->worker_procno, MyProc->pgprocno);
+	before_shmem_exit(pgr_worker_exit, 0);
+	ereport(LOG, (errmsg("pg_reactive: refresher started in database \"%s\"", pgr_database)));
+
+	/* Tick first: changes committed while no worker ran are waiting. */
+	for (;;)
+	{
+		ResetLatch(MyLatch);
+		pgr_tick();
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 pgr_naptime, PG_WAIT_EXTENSION);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+	}
+}
+
+void
+_PG_init(void)
+{
+	BackgroundWorker worker;
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	DefineCustomStringVariable("pg_reactive.database",
+							   "Database whose live queries the background worker refreshes (empty: no worker).",
+							   NULL, &pgr_database, "", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("pg_reactive.naptime",
+							"Longest wait between two refresh ticks, in milliseconds; commits wake the worker earlier.",
+							NULL, &pgr_naptime, 10, 1, 60000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("pg_reactive");
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = pgr_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = pgr_shmem_startup;
+
+	if (pgr_database == NULL || pgr_database[0] == '\0')
+		return;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 5;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pg_reactive");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pgr_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pg_reactive refresher");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pg_reactive refresher");
+	RegisterBackgroundWorker(&worker);
+}
