@@ -36,7 +36,12 @@ PG_CONFIG ?= pg_config
 pg_reactive:
 	$(MAKE) -C pg_reactive PG_CONFIG=$(PG_CONFIG) install
 
-test: check-generated vet pg_reactive
+# The client test packages (supabase-js and the Node 22 it needs), reinstalled
+# when the lock file changes.
+tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+
+test: check-generated vet pg_reactive tests/js/node_modules/.package-lock.json
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz
 

