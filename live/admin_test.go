@@ -11,10 +11,10 @@ import (
 
 func TestAdminListsQueriesCohortsAndSubscribers(t *testing.T) {
 	e := newLiveEnv(t)
-	a := dial(t, e.url, e.token(t, alice, time.Hour))
+	a := dial(t, e.url, e.UserToken(t, alice, time.Hour))
 	a.subscribe("one", "active_todos", nil)
 	a.subscribe("two", "active_todos", nil)
-	b := dial(t, e.url, e.token(t, bob, time.Hour))
+	b := dial(t, e.url, e.UserToken(t, bob, time.Hour))
 	b.subscribe("mine", "active_todos", nil)
 
 	service := map[string]string{"Authorization": "Bearer " + e.ServiceKey}
@@ -57,7 +57,7 @@ func TestAdminListsQueriesCohortsAndSubscribers(t *testing.T) {
 			Headers: service, WantStatus: http.StatusNotFound, WantBody: []string{`"not_found"`}},
 		apitest.Scenario{Name: "anonymous", Method: http.MethodGet, URL: "/api/live/queries", WantStatus: http.StatusUnauthorized},
 		apitest.Scenario{Name: "a user", Method: http.MethodGet, URL: "/api/live/queries",
-			Headers: map[string]string{"Authorization": "Bearer " + e.token(t, alice, time.Hour)}, WantStatus: http.StatusForbidden},
+			Headers: map[string]string{"Authorization": "Bearer " + e.UserToken(t, alice, time.Hour)}, WantStatus: http.StatusForbidden},
 	)
 }
 

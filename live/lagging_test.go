@@ -17,7 +17,7 @@ func slowClient(t *testing.T, e *liveEnv, maxBacklog int) (*client, *materialize
 		HeartbeatInterval: time.Hour, RefreshInterval: 5 * time.Millisecond})
 	srv := httptest.NewServer(bridge)
 	t.Cleanup(srv.Close)
-	c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"), e.token(t, alice, time.Hour))
+	c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"), e.UserToken(t, alice, time.Hour))
 	return c, c.subscribe("mine", "active_todos", nil)
 }
 

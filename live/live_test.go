@@ -54,16 +54,6 @@ func newLiveEnvTB(t testing.TB, configure ...func(*config.Config)) *liveEnv {
 	return &liveEnv{Env: env, url: wsURL(env.Serve(t))}
 }
 
-func (e *liveEnv) token(t *testing.T, sub string, ttl time.Duration) string {
-	t.Helper()
-	tok, err := e.Keys.Sign(map[string]any{"sub": sub, "role": "authenticated", "aud": "authenticated",
-		"exp": time.Now().Add(ttl).Unix()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
-
 // exec runs SQL as the superuser.
 func (e *liveEnv) exec(t *testing.T, sql string, args ...any) {
 	t.Helper()
@@ -89,8 +79,8 @@ func TestOwnerOnlyPolicyReachesExactlyTheRightUser(t *testing.T) {
 	e := newLiveEnv(t)
 	e.exec(t, `insert into todos values (1, $1, 'alice one'), (2, $2, 'bob one')`, alice, bob)
 
-	a := dial(t, e.url, e.token(t, alice, time.Hour))
-	b := dial(t, e.url, e.token(t, bob, time.Hour))
+	a := dial(t, e.url, e.UserToken(t, alice, time.Hour))
+	b := dial(t, e.url, e.UserToken(t, bob, time.Hour))
 	am := a.subscribe("mine", "active_todos", nil)
 	bm := b.subscribe("mine", "active_todos", nil)
 	if got := am.keys(); !reflect.DeepEqual(got, []string{"1"}) {
@@ -155,7 +145,7 @@ func TestOwnerOnlyPolicyReachesExactlyTheRightUser(t *testing.T) {
 
 func TestRolledBackWriteSendsNothing(t *testing.T) {
 	e := newLiveEnv(t)
-	a := dial(t, e.url, e.token(t, alice, time.Hour))
+	a := dial(t, e.url, e.UserToken(t, alice, time.Hour))
 	am := a.subscribe("mine", "active_todos", nil)
 
 	conn, err := pgx.Connect(context.Background(), e.DB.URL)
@@ -182,7 +172,7 @@ func TestRolledBackWriteSendsNothing(t *testing.T) {
 
 func TestResumeGetsExactlyTheMissedDeltas(t *testing.T) {
 	e := newLiveEnv(t)
-	tok := e.token(t, alice, time.Hour)
+	tok := e.UserToken(t, alice, time.Hour)
 	a := dial(t, e.url, tok)
 	am := a.subscribe("mine", "active_todos", nil)
 	e.exec(t, `insert into todos values (1, $1, 'one')`, alice)
@@ -228,7 +218,7 @@ func TestResumeGetsExactlyTheMissedDeltas(t *testing.T) {
 
 func TestLostListenConnectionLosesNothing(t *testing.T) {
 	e := newLiveEnv(t)
-	a := dial(t, e.url, e.token(t, alice, time.Hour))
+	a := dial(t, e.url, e.UserToken(t, alice, time.Hour))
 	am := a.subscribe("mine", "active_todos", nil)
 
 	// Kill the bridge's LISTEN connection, then write at once.
@@ -244,7 +234,7 @@ func TestLostListenConnectionLosesNothing(t *testing.T) {
 
 func TestTokenExpiryEndsSubscriptions(t *testing.T) {
 	e := newLiveEnv(t)
-	a := dial(t, e.url, e.token(t, alice, 2*time.Second))
+	a := dial(t, e.url, e.UserToken(t, alice, 2*time.Second))
 	a.subscribe("mine", "active_todos", nil)
 	m := a.waitType("error")
 	if m["code"] != "token_expired" || m["id"] != "mine" {
@@ -254,7 +244,7 @@ func TestTokenExpiryEndsSubscriptions(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	e := newLiveEnv(t)
-	a := dial(t, e.url, e.token(t, alice, time.Hour))
+	a := dial(t, e.url, e.UserToken(t, alice, time.Hour))
 
 	a.send(map[string]any{"t": "subscribe", "id": "x", "query": "no_such_query"})
 	if m := a.waitType("error"); m["code"] != "query_unknown" || m["id"] != "x" {

@@ -29,7 +29,7 @@ func (e *liveEnv) replica(t *testing.T) string {
 func TestReplicasServeTheSameStreams(t *testing.T) {
 	e := newLiveEnv(t)
 	other := e.replica(t)
-	tok := e.token(t, alice, time.Hour)
+	tok := e.UserToken(t, alice, time.Hour)
 	a := dial(t, e.url, tok)
 	b := dial(t, other, tok)
 	am := a.subscribe("mine", "active_todos", nil)
@@ -66,12 +66,12 @@ func TestReplicasServeTheSameStreams(t *testing.T) {
 func TestAuthRefreshMovesToTheNewCohort(t *testing.T) {
 	e := newLiveEnv(t)
 	e.exec(t, `insert into todos values (1, $1, 'alice'), (2, $2, 'bob')`, alice, bob)
-	c := dial(t, e.url, e.token(t, alice, time.Hour))
+	c := dial(t, e.url, e.UserToken(t, alice, time.Hour))
 	m := c.subscribe("mine", "active_todos", nil)
 	if !reflect.DeepEqual(m.keys(), []string{"1"}) {
 		t.Fatalf("alice holds %v", m.keys())
 	}
-	c.send(map[string]any{"t": "auth", "token": e.token(t, bob, time.Hour)})
+	c.send(map[string]any{"t": "auth", "token": e.UserToken(t, bob, time.Hour)})
 	c.waitUntil("the reauth snapshot", func() bool { m = c.subs["mine"]; return len(m.snaps) > 0 && m.snaps[len(m.snaps)-1] == "reauth" })
 	if !reflect.DeepEqual(m.keys(), []string{"2"}) {
 		t.Fatalf("after auth as bob the subscription holds %v, want [2]", m.keys())
@@ -83,7 +83,7 @@ func TestAuthRefreshMovesToTheNewCohort(t *testing.T) {
 
 func TestOneFramePerStreamPerConnection(t *testing.T) {
 	e := newLiveEnv(t)
-	c := dial(t, e.url, e.token(t, alice, time.Hour))
+	c := dial(t, e.url, e.UserToken(t, alice, time.Hour))
 	one := c.subscribe("one", "active_todos", nil)
 	two := c.subscribe("two", "active_todos", nil)
 	if one.s != two.s {
@@ -108,7 +108,7 @@ func TestOneFramePerStreamPerConnection(t *testing.T) {
 
 func TestHeartbeatCarriesHeads(t *testing.T) {
 	e := newLiveEnv(t)
-	c := dial(t, e.url, e.token(t, alice, time.Hour))
+	c := dial(t, e.url, e.UserToken(t, alice, time.Hour))
 	m := c.subscribe("mine", "active_todos", nil)
 	e.exec(t, `insert into todos values (1, $1, 'x')`, alice)
 	c.waitUntil("v1", func() bool { return m.v == 1 })
@@ -126,7 +126,7 @@ func TestHeartbeatCarriesHeads(t *testing.T) {
 
 func TestPolicyChangeRestartsSubscriptions(t *testing.T) {
 	e := newLiveEnv(t)
-	c := dial(t, e.url, e.token(t, alice, time.Hour))
+	c := dial(t, e.url, e.UserToken(t, alice, time.Hour))
 	c.subscribe("mine", "active_todos", nil)
 	e.exec(t, `create policy todos_shared on todos using (title = 'shared')`)
 	m := c.waitType("error")

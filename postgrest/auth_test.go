@@ -23,7 +23,7 @@ func TestOwnerOnly(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	as := func(sub string, kv ...string) map[string]string {
-		m := map[string]string{"apikey": e.AnonKey, "Authorization": "Bearer " + userToken(t, e, sub), "Content-Type": "application/json"}
+		m := map[string]string{"apikey": e.AnonKey, "Authorization": "Bearer " + e.UserToken(t, sub, time.Hour), "Content-Type": "application/json"}
 		for i := 0; i+1 < len(kv); i += 2 {
 			m[kv[i]] = kv[i+1]
 		}

@@ -2,6 +2,7 @@ package postgrest_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/pgstack/pgstack/internal/config"
 	"github.com/pgstack/pgstack/internal/jstest"
@@ -15,8 +16,8 @@ func TestSupabaseJS(t *testing.T) {
 		"PGSTACK_URL":         e.Serve(t),
 		"PGSTACK_ANON_KEY":    e.AnonKey,
 		"PGSTACK_SERVICE_KEY": e.ServiceKey,
-		"PGSTACK_ALICE_TOKEN": userToken(t, e, alice),
-		"PGSTACK_BOB_TOKEN":   userToken(t, e, bob),
+		"PGSTACK_ALICE_TOKEN": e.UserToken(t, alice, time.Hour),
+		"PGSTACK_BOB_TOKEN":   e.UserToken(t, bob, time.Hour),
 		"PGSTACK_ALICE_ID":    alice,
 		"PGSTACK_BOB_ID":      bob,
 	})

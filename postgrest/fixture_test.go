@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -64,14 +63,4 @@ func do(t testing.TB, e *apitest.Env, method, url, body string, headers map[stri
 	rec := httptest.NewRecorder()
 	e.Handler.ServeHTTP(rec, req)
 	return rec.Result(), rec.Body.String()
-}
-
-func userToken(t testing.TB, e *apitest.Env, sub string) string {
-	t.Helper()
-	tok, err := e.Keys.Sign(map[string]any{"role": "authenticated", "sub": sub, "aud": "authenticated",
-		"exp": time.Now().Add(time.Hour).Unix()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
 }

@@ -2,6 +2,7 @@ package runtimes_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/pgstack/pgstack/internal/config"
 	"github.com/pgstack/pgstack/internal/jstest"
@@ -24,7 +25,7 @@ func TestFunctionsClient(t *testing.T) {
 	jstest.Run(t, "functions.test.mjs", map[string]string{
 		"PGSTACK_URL":        e.Serve(t),
 		"PGSTACK_ANON_KEY":   e.AnonKey,
-		"PGSTACK_USER_TOKEN": userToken(t, e, alice),
+		"PGSTACK_USER_TOKEN": e.UserToken(t, alice, time.Hour),
 		"PGSTACK_USER_ID":    alice,
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/pgstack/pgstack/internal/apitest"
 )
@@ -30,7 +31,7 @@ func TestExamples(t *testing.T) {
 		deploy(t, e, map[string]any{"name": name, "runtime": ex.runtime, "source": string(src)})
 		e.Run(t, apitest.Scenario{
 			Name: ex.runtime, Method: "POST", URL: "/functions/v1/" + name,
-			Headers: bearer(userToken(t, e, alice)), Body: `{"name":"Ada"}`, WantStatus: 200,
+			Headers: bearer(e.UserToken(t, alice, time.Hour)), Body: `{"name":"Ada"}`, WantStatus: 200,
 			WantBody: []string{"Hello Ada!", "authenticated", alice},
 		})
 	}
@@ -72,7 +73,7 @@ func TestHelloGoExample(t *testing.T) {
 	deploy(t, e, map[string]any{"name": "hello-go", "runtime": "http", "upstream_url": "http://127.0.0.1:" + port})
 	e.Run(t, apitest.Scenario{
 		Name: "hello-go answers as the caller", Method: "POST", URL: "/functions/v1/hello-go",
-		Headers: bearer(userToken(t, e, alice)), Body: `{"name":"Ada"}`, WantStatus: 200,
+		Headers: bearer(e.UserToken(t, alice, time.Hour)), Body: `{"name":"Ada"}`, WantStatus: 200,
 		WantBody: []string{`"message":"Hello Ada!"`, `"role":"authenticated"`, `"uid":"` + alice + `"`, `"path":"/hello-go"`},
 	})
 }

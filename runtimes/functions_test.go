@@ -14,7 +14,6 @@ import (
 
 	"github.com/pgstack/pgstack/internal/apitest"
 	"github.com/pgstack/pgstack/internal/config"
-	"github.com/pgstack/pgstack/internal/jwt"
 	"github.com/pgstack/pgstack/internal/pgtest"
 )
 
@@ -44,16 +43,6 @@ func newEnv(t testing.TB, configure ...func(*config.Config)) *apitest.Env {
 	}}, configure...)...)
 	e.DB.Exec(t, todos)
 	return e
-}
-
-func userToken(t testing.TB, e *apitest.Env, sub string) string {
-	t.Helper()
-	tok, err := e.Keys.Sign(map[string]any{"sub": sub, "role": jwt.RoleAuthenticated, "aud": "authenticated",
-		"exp": time.Now().Add(time.Hour).Unix()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
 }
 
 // deploy deploys through the admin API and fails the test unless it is 200.
@@ -144,7 +133,7 @@ export default async function (request: Req): Promise<object> {
 }`})
 	deploy(t, e, map[string]any{"name": "escalate", "runtime": "embedded", "source": `
 function handler(r) { return db.query(r.body.sql); }`})
-	aliceTok := userToken(t, e, alice)
+	aliceTok := e.UserToken(t, alice, time.Hour)
 
 	for _, sql := range []string{"set role service_role", "SET LOCAL ROLE postgres", "reset role",
 		"select set_config('role', 'service_role', true)", "SET SESSION AUTHORIZATION postgres",

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pgstack/pgstack/internal/apitest"
 	"github.com/pgstack/pgstack/runtimes"
@@ -43,7 +44,7 @@ func TestPLPythonFunction(t *testing.T) {
 	deploy(t, e, map[string]any{"name": "py-raise", "runtime": "plpython", "source": `raise Exception("no luck")`})
 	deploy(t, e, map[string]any{"name": "py-sleep", "runtime": "plpython", "source": `plpy.execute("select pg_sleep(30)")
 return 1`})
-	aliceTok := userToken(t, e, alice)
+	aliceTok := e.UserToken(t, alice, time.Hour)
 
 	e.Run(t,
 		apitest.Scenario{

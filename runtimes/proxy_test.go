@@ -188,7 +188,7 @@ func TestHTTPFunction(t *testing.T) {
 	e := newEnv(t)
 	up := echoUpstream(t)
 	deploy(t, e, map[string]any{"name": "echo", "runtime": "http", "upstream_url": up})
-	e.Run(t, proxyScenarios(e, "http", "echo", userToken(t, e, alice))...)
+	e.Run(t, proxyScenarios(e, "http", "echo", e.UserToken(t, alice, time.Hour))...)
 	e.Run(t,
 		apitest.Scenario{
 			Name: "http needs an upstream_url", Method: "POST", URL: "/api/functions",
@@ -224,7 +224,7 @@ func TestDenoFunction(t *testing.T) {
 	edge := startDeno(t)
 	e := newEnv(t, func(c *config.Config) { c.EdgeRuntimeURL = edge })
 	deploy(t, e, map[string]any{"name": "hello-deno", "runtime": "deno", "source": "// served by the edge runtime"})
-	e.Run(t, proxyScenarios(e, "deno", "hello-deno", userToken(t, e, alice))...)
+	e.Run(t, proxyScenarios(e, "deno", "hello-deno", e.UserToken(t, alice, time.Hour))...)
 	readFirstEvent(t, e.Serve(t), "/functions/v1/hello-deno/stream", e.AnonKey)
 
 	unset := newEnv(t)

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -196,4 +197,16 @@ func (e *Env) Serve(t testing.TB) string {
 	srv := httptest.NewServer(e.Handler)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// UserToken signs an access token for the authenticated user sub, valid for
+// ttl, as /auth/v1 would issue it.
+func (e *Env) UserToken(t testing.TB, sub string, ttl time.Duration) string {
+	t.Helper()
+	tok, err := e.Keys.Sign(map[string]any{"sub": sub, "role": jwt.RoleAuthenticated, "aud": "authenticated",
+		"exp": time.Now().Add(ttl).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
