@@ -297,12 +297,20 @@ BEGIN
   FROM pg_rewrite w JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
   WHERE w.ev_class = view_oid;
   -- Keyed re-select: one key column taken as is from the one table the
-  -- query filters and projects.
+  -- query filters and projects, of a type whose text form does not depend
+  -- on the writer's settings (DateStyle, extra_float_digits, ...): the
+  -- capture trigger records keys as text in the writer's session.
   IF cardinality(keys) = 1 AND cardinality(rels) = 1 THEN
     kat := pgr._key_source(view_oid, rels[1], keys[1]);
     IF kat IS NOT NULL THEN
       krel := rels[1];
       SELECT atttypid::regtype INTO ktype FROM pg_attribute WHERE attrelid = krel AND attnum = kat;
+      IF ktype NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype,
+                       'text'::regtype, 'character varying'::regtype, 'uuid'::regtype) THEN
+        krel := NULL;
+        kat := NULL;
+        ktype := NULL;
+      END IF;
     END IF;
   END IF;
   DROP VIEW pg_temp.pgr_register_probe;
@@ -324,6 +332,19 @@ BEGIN
     EXIT WHEN pol_rels <@ rels;
     rels := ARRAY(SELECT DISTINCT unnest(rels || pol_rels));
   END LOOP;
+
+  -- A policy that reads the keyed table itself (say, a row visible when
+  -- another row of the same table exists) lets a change to one row change
+  -- the visibility of others: no keyed re-select then.
+  IF krel IS NOT NULL AND EXISTS (
+       SELECT 1 FROM pg_policy p
+       WHERE p.polrelid = ANY (rels)
+         AND (p.polqual::text ~ (':relid ' || krel::text || '\M')
+              OR p.polwithcheck::text ~ (':relid ' || krel::text || '\M'))) THEN
+    krel := NULL;
+    kat := NULL;
+    ktype := NULL;
+  END IF;
 
   -- Which claims can change the result: the role is always part of a cohort;
   -- auth.uid() reads sub, auth.email() email; anything else that can read the
@@ -491,18 +512,17 @@ LANGUAGE sql IMMUTABLE AS $$
   END
 $$;
 
--- Evaluates a stream's query (through its generated function) under its role
+-- Evaluates a stream's query (through its generated function fn) under its role
 -- and claims. The caller must be a
 -- member of the role (pgStack's owner role, or a superuser). Role, claims and
 -- parameters are local to the current (sub)transaction. With keys, a keyed
 -- query returns only the rows with those keys.
-CREATE FUNCTION pgr._eval(query text, search_path text, params jsonb, role name, claims jsonb,
-                          keys text[] DEFAULT NULL) RETURNS jsonb
+CREATE FUNCTION pgr._eval_fn(fn regprocedure, search_path text, params jsonb, role name, claims jsonb,
+                             keys text[]) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   rows jsonb;
   c jsonb := claims || jsonb_build_object('role', role);
-  fn regprocedure := format('pgr.%I(text[])', 'eval_' || query)::regprocedure;
 BEGIN
   PERFORM set_config('search_path', search_path, true),
           set_config('pgr.params', params::text, true),
@@ -517,6 +537,13 @@ BEGIN
   PERFORM set_config('role', 'none', true);
   RETURN rows;
 END
+$$;
+
+-- The same, by the query's name.
+CREATE FUNCTION pgr._eval(query text, search_path text, params jsonb, role name, claims jsonb,
+                          keys text[] DEFAULT NULL) RETURNS jsonb
+LANGUAGE sql AS $$
+  SELECT pgr._eval_fn(format('pgr.%I(text[])', 'eval_' || query)::regprocedure, search_path, params, role, claims, keys)
 $$;
 
 -- Diffs rows (a fresh result) against the stream's stored state, stores the
@@ -601,6 +628,8 @@ DECLARE
   kq record;
   kvals text[];
   kscope jsonb;
+  kkeys jsonb[];
+  fn regprocedure;
   cur text;
   s record;
   emitted integer := 0;
@@ -659,15 +688,16 @@ BEGIN
            ORDER BY st.role, st.query, st.id LOOP
     IF cur IS DISTINCT FROM s.query THEN
       cur := s.query;
+      fn := to_regprocedure(format('pgr.%I(text[])', 'eval_' || cur));
       kscope := kmap -> cur -> 'k';
       kvals := CASE WHEN kscope IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(kmap -> cur -> 'v')) END;
+      kkeys := CASE WHEN kscope IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements(kscope)) END;
     END IF;
     BEGIN
-      rows := pgr._eval(s.query, s.search_path, s.params, s.role, s.claims_key, kvals);
+      rows := pgr._eval_fn(fn, s.search_path, s.params, s.role, s.claims_key, kvals);
       -- Most cohorts of a keyed query neither see nor hold the changed keys.
       IF kscope IS NOT NULL AND rows = '[]' AND NOT EXISTS (
-           SELECT 1 FROM pgr.state st
-           WHERE st.stream = s.id AND st.k IN (SELECT value FROM jsonb_array_elements(kscope))) THEN
+           SELECT 1 FROM pgr.state st WHERE st.stream = s.id AND st.k = ANY (kkeys)) THEN
         CONTINUE;
       END IF;
       IF pgr._apply(s.id, s.key_cols, rows, kscope) IS NOT NULL THEN
@@ -843,5 +873,5 @@ REVOKE ALL ON ALL TABLES IN SCHEMA pgr FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgr.register(text, text, text), pgr._install_triggers(oid), pgr.unregister(text), pgr.refresh(), pgr.gc(),
   pgr.attach(text, jsonb, name, jsonb, text), pgr.detach(bigint, text, integer), pgr.touch(text), pgr.release(text),
   pgr.deltas(bigint, bigint), pgr.snapshot(bigint), pgr.heads(bigint[]),
-  pgr._eval(text, text, jsonb, name, jsonb, text[]), pgr._apply(bigint, text[], jsonb, jsonb), pgr._reregister(oid[]),
+  pgr._eval(text, text, jsonb, name, jsonb, text[]), pgr._eval_fn(regprocedure, text, jsonb, name, jsonb, text[]), pgr._apply(bigint, text[], jsonb, jsonb), pgr._reregister(oid[]),
   pgr._key_source(oid, oid, text) FROM PUBLIC;

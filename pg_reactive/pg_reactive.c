@@ -469,7 +469,8 @@ pgr_call_eval(PG_FUNCTION_ARGS)
 	LOCAL_FCINFO(call, 1);
 
 	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+						errmsg("the function of this live query does not exist")));
 	if (get_func_rettype(fn) != JSONBOID || get_func_nargs(fn) != 1)
 		ereport(ERROR, (errmsg("pgr._call_eval: %u is not a function (text[]) returning jsonb", fn)));
 	if (pg_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
