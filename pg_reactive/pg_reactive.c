@@ -305,6 +305,7 @@ pgr_capture(PG_FUNCTION_ARGS)
 		List	   *keys = NIL;
 		bool		keys_ok = true;
 		int			nparts;
+		int			first;
 		int			i;
 
 		if (td->tg_newtable == NULL && td->tg_oldtable == NULL)
@@ -312,16 +313,32 @@ pgr_capture(PG_FUNCTION_ARGS)
 		if ((td->tg_newtable == NULL || tuplestore_tuple_count(td->tg_newtable) == 0) &&
 			(td->tg_oldtable == NULL || tuplestore_tuple_count(td->tg_oldtable) == 0))
 			return PointerGetDatum(NULL);	/* no row changed */
-		nparts = pg_strtoint32(td->tg_trigger->tgargs[0]);
-		if (nparts < 0 || nparts >= td->tg_trigger->tgnargs)
-			ereport(ERROR, (errmsg("pgr.capture: invalid number of partition columns")));
-		for (i = 1; i < td->tg_trigger->tgnargs; i++)
+		/*
+		 * Triggers created before keys were captured name partition columns
+		 * only, without the leading count.
+		 */
+		{
+			char	   *end;
+			long		n = strtol(td->tg_trigger->tgargs[0], &end, 10);
+
+			if (*td->tg_trigger->tgargs[0] != '\0' && *end == '\0' && n >= 0 && n < td->tg_trigger->tgnargs)
+			{
+				nparts = (int) n;
+				first = 1;
+			}
+			else
+			{
+				nparts = td->tg_trigger->tgnargs;
+				first = 0;
+			}
+		}
+		for (i = first; i < td->tg_trigger->tgnargs; i++)
 		{
 			AttrNumber	attnum = get_attnum(relid, td->tg_trigger->tgargs[i]);
 
 			if (attnum == InvalidAttrNumber)
 				ereport(ERROR, (errmsg("pgr.capture: column \"%s\" does not exist", td->tg_trigger->tgargs[i])));
-			if (i <= nparts)
+			if (i < first + nparts)
 			{
 				collect_values(td->tg_newtable, RelationGetDescr(rel), attnum, &vals);
 				collect_values(td->tg_oldtable, RelationGetDescr(rel), attnum, &vals);
@@ -336,7 +353,7 @@ pgr_capture(PG_FUNCTION_ARGS)
 			values[1] = text_array(vals);
 			nulls[1] = false;
 		}
-		if (nparts + 1 < td->tg_trigger->tgnargs && keys_ok && keys != NIL)
+		if (first + nparts < td->tg_trigger->tgnargs && keys_ok && keys != NIL)
 		{
 			values[2] = text_array(keys);
 			nulls[2] = false;

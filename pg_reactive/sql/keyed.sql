@@ -115,5 +115,15 @@ TRUNCATE notes;
 BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT tick() AS deltas; COMMIT;
 SELECT rows FROM pgr.snapshot(:a);
 SELECT consistent();
+-- Capture triggers created before keys were captured name partition
+-- columns only.
+CREATE TABLE legacy (id int, team int);
+CREATE TRIGGER legacy_capture AFTER INSERT ON legacy REFERENCING NEW TABLE AS n
+  FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture('team');
+DELETE FROM pgr.dirty;
+INSERT INTO legacy VALUES (1, 7), (2, 8);
+SELECT relid::regclass, vals, keys FROM pgr.dirty;
+DELETE FROM pgr.dirty;
+DROP TABLE legacy;
 DROP EXTENSION pg_reactive CASCADE;
 DROP SCHEMA keyed CASCADE;
