@@ -29,6 +29,13 @@ CREATE TABLE pgr.query (
   -- cohorts whose sub is an old or new value of that column.
   part_col name,
   part_type regtype,
+  -- Keyed re-select: when the query is a filter and projection of the one
+  -- table key_rel (see pgr._key_source) and its single key column is column
+  -- key_att of that table (of type key_type), a tick that changed only
+  -- key_rel re-selects only the rows with the changed keys.
+  key_rel oid,
+  key_att smallint,
+  key_type regtype,
   created_at timestamptz NOT NULL DEFAULT now()
 );
 
@@ -89,7 +96,10 @@ CREATE UNLOGGED TABLE pgr.dirty (
   relid oid NOT NULL,
   -- Old and new values of the table's partition columns; NULL: unknown
   -- (TRUNCATE, or no partitioned query reads the table).
-  vals text[]
+  vals text[],
+  -- Old and new keys of the changed rows as 'attnum:value', for the key
+  -- columns of keyed queries on the table; NULL: unknown.
+  keys text[]
 );
 
 -- One row every lock holder that changes what a tick must see updates: a
@@ -143,12 +153,24 @@ CREATE FUNCTION pgr._wake() RETURNS boolean
 AS 'MODULE_PATHNAME', 'pgr_wake' LANGUAGE C VOLATILE;
 
 -- The capture trigger (C): appends one row to pgr.dirty per writing
--- statement. With column names as trigger arguments and transition tables,
--- it also records the distinct old and new values of those columns. It
+-- statement. With arguments (the number of partition columns, then the
+-- partition columns, then key columns) and transition tables, it also records
+-- the distinct old and new values of those columns. It
 -- inserts without SQL and without a privilege check, so any writer records
 -- its changes and nothing else; the row is transactional like the write.
 CREATE FUNCTION pgr.capture() RETURNS trigger
 AS 'MODULE_PATHNAME', 'pgr_capture' LANGUAGE C;
+
+-- Calls a generated pgr.eval_<query>(keys) function (C: no statement to
+-- parse and plan per call). It checks that the caller may execute it, so
+-- everyone may call it: _eval calls it as the cohort's role.
+CREATE FUNCTION pgr._call_eval(fn regprocedure, keys text[]) RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pgr_call_eval' LANGUAGE C VOLATILE;
+
+-- The column of table rel that output column col of view comes from, when
+-- the view only filters and projects rel (C; see pgr_key_source).
+CREATE FUNCTION pgr._key_source(view oid, rel oid, col text) RETURNS smallint
+AS 'MODULE_PATHNAME', 'pgr_key_source' LANGUAGE C STRICT STABLE;
 
 -- (Re)creates the capture triggers of a table for the queries reading it.
 CREATE FUNCTION pgr._install_triggers(t oid) RETURNS void
@@ -156,6 +178,8 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pgr AS $$
 DECLARE
   tg name;
   args text;
+  parts text[];
+  keys text[];
 BEGIN
   FOR tg IN SELECT tgname FROM pg_trigger WHERE tgrelid = t AND tgname LIKE 'pgr\_capture%' LOOP
     EXECUTE format('DROP TRIGGER %I ON %s', tg, t::regclass);
@@ -164,14 +188,23 @@ BEGIN
     RETURN;
   END IF;
   -- Partition columns are only worth capturing when every query reading
-  -- the table routes by one.
+  -- the table routes by one; keys when a keyed query selects from it.
   IF EXISTS (SELECT 1 FROM pgr.query q WHERE t = ANY (q.tables) AND q.part_col IS NULL) THEN
+    parts := '{}';
+  ELSE
+    SELECT array_agg(DISTINCT pq.part_col::text ORDER BY pq.part_col::text) INTO parts
+    FROM pgr.query pq WHERE t = ANY (pq.tables);
+  END IF;
+  SELECT coalesce(array_agg(DISTINCT a.attname::text ORDER BY a.attname::text), '{}') INTO keys
+  FROM pgr.query pq JOIN pg_attribute a ON a.attrelid = pq.key_rel AND a.attnum = pq.key_att
+  WHERE pq.key_rel = t;
+  IF cardinality(parts) = 0 AND cardinality(keys) = 0 THEN
     EXECUTE format('CREATE TRIGGER pgr_capture AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s '
                    'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture()', t::regclass);
     RETURN;
   END IF;
-  SELECT string_agg(DISTINCT quote_literal(pq.part_col), ', ') INTO args
-  FROM pgr.query pq WHERE t = ANY (pq.tables);
+  SELECT string_agg(quote_literal(a), ', ') INTO args
+  FROM unnest(cardinality(parts)::text || parts || keys) a;
   EXECUTE format('CREATE TRIGGER pgr_capture_ins AFTER INSERT ON %s REFERENCING NEW TABLE AS pgr_new '
                  'FOR EACH STATEMENT EXECUTE FUNCTION pgr.capture(%s)', t::regclass, args);
   EXECUTE format('CREATE TRIGGER pgr_capture_upd AFTER UPDATE ON %s REFERENCING OLD TABLE AS pgr_old NEW TABLE AS pgr_new '
@@ -222,6 +255,9 @@ DECLARE
   pcol name;
   ptype regtype;
   old_rels oid[];
+  krel oid;
+  kat smallint;
+  ktype regtype;
 BEGIN
   IF name IS NULL OR name !~ '^[A-Za-z_][A-Za-z0-9_]{0,62}$' THEN
     RAISE EXCEPTION 'pgr.register: invalid live query name %', coalesce(quote_literal(name), 'NULL')
@@ -260,6 +296,23 @@ BEGIN
   INTO rels, funcs
   FROM pg_rewrite w JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = w.oid
   WHERE w.ev_class = view_oid;
+  -- Keyed re-select: one key column taken as is from the one table the
+  -- query filters and projects, of a type whose text form does not depend
+  -- on the writer's settings (DateStyle, extra_float_digits, ...): the
+  -- capture trigger records keys as text in the writer's session.
+  IF cardinality(keys) = 1 AND cardinality(rels) = 1 THEN
+    kat := pgr._key_source(view_oid, rels[1], keys[1]);
+    IF kat IS NOT NULL THEN
+      krel := rels[1];
+      SELECT atttypid::regtype INTO ktype FROM pg_attribute WHERE attrelid = krel AND attnum = kat;
+      IF ktype NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype, 'numeric'::regtype,
+                       'text'::regtype, 'character varying'::regtype, 'uuid'::regtype) THEN
+        krel := NULL;
+        kat := NULL;
+        ktype := NULL;
+      END IF;
+    END IF;
+  END IF;
   DROP VIEW pg_temp.pgr_register_probe;
 
   rels := pgr._base_tables(rels);
@@ -279,6 +332,19 @@ BEGIN
     EXIT WHEN pol_rels <@ rels;
     rels := ARRAY(SELECT DISTINCT unnest(rels || pol_rels));
   END LOOP;
+
+  -- A policy that reads the keyed table itself (say, a row visible when
+  -- another row of the same table exists) lets a change to one row change
+  -- the visibility of others: no keyed re-select then.
+  IF krel IS NOT NULL AND EXISTS (
+       SELECT 1 FROM pg_policy p
+       WHERE p.polrelid = ANY (rels)
+         AND (p.polqual::text ~ (':relid ' || krel::text || '\M')
+              OR p.polwithcheck::text ~ (':relid ' || krel::text || '\M'))) THEN
+    krel := NULL;
+    kat := NULL;
+    ktype := NULL;
+  END IF;
 
   -- Which claims can change the result: the role is always part of a cohort;
   -- auth.uid() reads sub, auth.email() email; anything else that can read the
@@ -321,24 +387,38 @@ BEGIN
     END IF;
   END IF;
 
-  INSERT INTO pgr.query (name, sql, key_cols, columns, tables, claim_paths, search_path, part_col, part_type)
+  INSERT INTO pgr.query (name, sql, key_cols, columns, tables, claim_paths, search_path, part_col, part_type,
+                         key_rel, key_att, key_type)
   VALUES (register.name, register.sql, keys, cols, rels,
           CASE WHEN all_claims THEN NULL ELSE ARRAY(SELECT DISTINCT unnest(paths) ORDER BY 1) END,
-          current_setting('search_path'), pcol, ptype)
+          current_setting('search_path'), pcol, ptype,
+          krel, kat, ktype)
   ON CONFLICT ON CONSTRAINT query_pkey DO UPDATE
     SET sql = excluded.sql, key_cols = excluded.key_cols, columns = excluded.columns,
         tables = excluded.tables, claim_paths = excluded.claim_paths,
         search_path = excluded.search_path, part_col = excluded.part_col,
-        part_type = excluded.part_type, created_at = now();
+        part_type = excluded.part_type, key_rel = excluded.key_rel, key_att = excluded.key_att,
+        key_type = excluded.key_type, created_at = now();
   -- A replaced query invalidates its streams: subscribers resubscribe.
   DELETE FROM pgr.stream s WHERE s.query = register.name;
 
-  -- The query as static SQL in a function of its own (see pgr._eval).
-  EXECUTE format('CREATE OR REPLACE FUNCTION pgr.%I() RETURNS jsonb LANGUAGE plpgsql AS %L',
+  -- The query as static SQL in a function of its own (see pgr._eval). Given
+  -- keys (text forms of key values), a keyed query returns only the rows
+  -- with those keys: one lookup per key, so even the one generic plan the
+  -- refresher uses for every cohort reads the table's index on the key.
+  EXECUTE format('CREATE OR REPLACE FUNCTION pgr.%I(keys text[] DEFAULT NULL) RETURNS jsonb LANGUAGE plpgsql AS %L',
     'eval_' || register.name,
-    format('BEGIN RETURN (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(q)), ''[]'') FROM (%s) q); END',
-           register.sql));
-  EXECUTE format('GRANT EXECUTE ON FUNCTION pgr.%I() TO PUBLIC', 'eval_' || register.name);
+    CASE WHEN kat IS NULL THEN
+      format('BEGIN RETURN (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(q)), ''[]'') FROM (%s) q); END',
+             register.sql)
+    ELSE
+      format('BEGIN IF keys IS NULL THEN '
+             'RETURN (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(q)), ''[]'') FROM (%s) q); END IF; '
+             'RETURN (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(q)), ''[]'') '
+             'FROM pg_catalog.unnest(keys::%s[]) pgr_keys(v), LATERAL (SELECT * FROM (%s) q0 WHERE q0.%I = pgr_keys.v) q); END',
+             register.sql, ktype::text, register.sql, keys[1])
+    END);
+  EXECUTE format('GRANT EXECUTE ON FUNCTION pgr.%I(text[]) TO PUBLIC', 'eval_' || register.name);
 
   FOREACH t IN ARRAY ARRAY(SELECT DISTINCT unnest(rels || coalesce(old_rels, '{}'))) LOOP
     PERFORM pgr._install_triggers(t);
@@ -358,7 +438,7 @@ BEGIN
   IF NOT FOUND THEN
     RETURN false;
   END IF;
-  EXECUTE format('DROP FUNCTION pgr.%I()', 'eval_' || unregister.name);
+  EXECUTE format('DROP FUNCTION pgr.%I(text[])', 'eval_' || unregister.name);
   FOREACH t IN ARRAY gone LOOP
     PERFORM pgr._install_triggers(t);
   END LOOP;
@@ -432,11 +512,13 @@ LANGUAGE sql IMMUTABLE AS $$
   END
 $$;
 
--- Evaluates a stream's query (through its generated function) under its role
+-- Evaluates a stream's query (through its generated function fn) under its role
 -- and claims. The caller must be a
 -- member of the role (pgStack's owner role, or a superuser). Role, claims and
--- parameters are local to the current (sub)transaction.
-CREATE FUNCTION pgr._eval(query text, search_path text, params jsonb, role name, claims jsonb) RETURNS jsonb
+-- parameters are local to the current (sub)transaction. With keys, a keyed
+-- query returns only the rows with those keys.
+CREATE FUNCTION pgr._eval_fn(fn regprocedure, search_path text, params jsonb, role name, claims jsonb,
+                             keys text[]) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
   rows jsonb;
@@ -451,17 +533,25 @@ BEGIN
           set_config('role', role, true);
   -- pgr.eval_<query>() holds the query as static SQL: its plan is cached
   -- per session (and per role, since row-level security depends on it).
-  EXECUTE format('SELECT pgr.%I()', 'eval_' || query) INTO rows;
+  rows := pgr._call_eval(fn, keys);
   PERFORM set_config('role', 'none', true);
   RETURN rows;
 END
 $$;
 
+-- The same, by the query's name.
+CREATE FUNCTION pgr._eval(query text, search_path text, params jsonb, role name, claims jsonb,
+                          keys text[] DEFAULT NULL) RETURNS jsonb
+LANGUAGE sql AS $$
+  SELECT pgr._eval_fn(format('pgr.%I(text[])', 'eval_' || query)::regprocedure, search_path, params, role, claims, keys)
+$$;
+
 -- Diffs rows (a fresh result) against the stream's stored state, stores the
 -- new state and, when something changed, appends the next version to the
 -- delta log and announces it. Returns the new version, or NULL when nothing
--- changed.
-CREATE FUNCTION pgr._apply(sid bigint, keys text[], rows jsonb) RETURNS bigint
+-- changed. With scope (an array of keys), rows is the result for those keys
+-- only, and only the stored rows with those keys are compared.
+CREATE FUNCTION pgr._apply(sid bigint, keys text[], rows jsonb, scope jsonb DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
   ins jsonb;
@@ -471,17 +561,37 @@ DECLARE
   ep text;
   retain bigint := (SELECT value::bigint FROM pgr.settings WHERE name = 'delta_log_retain');
 BEGIN
-  WITH n AS (
-    SELECT DISTINCT ON (k) k, pgr._hash(e.r) AS h, e.r
-    FROM jsonb_array_elements(rows) AS e(r), LATERAL pgr._key(e.r, keys) AS k
-    ORDER BY k
-  ), s AS (
-    SELECT st.k, st.h FROM pgr.state st WHERE st.stream = sid
-  )
-  SELECT (SELECT coalesce(jsonb_agg(n.r), '[]') FROM n LEFT JOIN s ON s.k = n.k WHERE s.k IS NULL),
-         (SELECT coalesce(jsonb_agg(n.r), '[]') FROM n JOIN s ON s.k = n.k WHERE s.h <> n.h),
-         (SELECT coalesce(jsonb_agg(s.k), '[]') FROM s LEFT JOIN n ON n.k = s.k WHERE n.k IS NULL)
-  INTO ins, upd, del;
+  IF scope IS NULL THEN
+    WITH n AS (
+      SELECT DISTINCT ON (k) k, pgr._hash(e.r) AS h, e.r
+      FROM jsonb_array_elements(rows) AS e(r), LATERAL pgr._key(e.r, keys) AS k
+      ORDER BY k
+    ), s AS (
+      SELECT st.k, st.h FROM pgr.state st WHERE st.stream = sid
+    )
+    SELECT (SELECT coalesce(jsonb_agg(n.r), '[]') FROM n LEFT JOIN s ON s.k = n.k WHERE s.k IS NULL),
+           (SELECT coalesce(jsonb_agg(n.r), '[]') FROM n JOIN s ON s.k = n.k WHERE s.h <> n.h),
+           (SELECT coalesce(jsonb_agg(s.k), '[]') FROM s LEFT JOIN n ON n.k = s.k WHERE n.k IS NULL)
+    INTO ins, upd, del;
+  ELSIF rows = '[]' AND NOT EXISTS (
+          SELECT 1 FROM pgr.state st
+          WHERE st.stream = sid AND st.k IN (SELECT value FROM jsonb_array_elements(scope))) THEN
+    -- The changed keys are neither visible to this stream nor held by it.
+    RETURN NULL;
+  ELSE
+    WITH n AS (
+      SELECT DISTINCT ON (k) k, pgr._hash(e.r) AS h, e.r
+      FROM jsonb_array_elements(rows) AS e(r), LATERAL pgr._key(e.r, keys) AS k
+      ORDER BY k
+    ), s AS (
+      SELECT st.k, st.h FROM pgr.state st
+      WHERE st.stream = sid AND st.k IN (SELECT value FROM jsonb_array_elements(scope))
+    )
+    SELECT (SELECT coalesce(jsonb_agg(n.r), '[]') FROM n LEFT JOIN s ON s.k = n.k WHERE s.k IS NULL),
+           (SELECT coalesce(jsonb_agg(n.r), '[]') FROM n JOIN s ON s.k = n.k WHERE s.h <> n.h),
+           (SELECT coalesce(jsonb_agg(s.k), '[]') FROM s LEFT JOIN n ON n.k = s.k WHERE n.k IS NULL)
+    INTO ins, upd, del;
+  END IF;
 
   IF ins = '[]' AND upd = '[]' AND del = '[]' THEN
     RETURN NULL;
@@ -512,6 +622,15 @@ DECLARE
   rels oid[];
   all_rels oid[];
   hits text[];
+  nokey_rels oid[];
+  khits text[];
+  kmap jsonb := '{}';
+  kq record;
+  kvals text[];
+  kscope jsonb;
+  kkeys jsonb[];
+  fn regprocedure;
+  cur text;
   s record;
   emitted integer := 0;
   rows jsonb;
@@ -525,16 +644,40 @@ BEGIN
   END IF;
 
   -- rels: tables changed; all_rels: those with a change of unknown
-  -- partition; hits: 'relid:value' of every partition value changed.
-  WITH d AS (DELETE FROM pgr.dirty RETURNING relid, vals)
+  -- partition; hits: 'relid:value' of every partition value changed;
+  -- nokey_rels: tables with a change of unknown keys; khits:
+  -- 'relid:attnum:value' of every key changed.
+  WITH d AS (DELETE FROM pgr.dirty RETURNING relid, vals, keys)
   SELECT array_agg(DISTINCT relid),
          array_agg(DISTINCT relid) FILTER (WHERE vals IS NULL),
-         (SELECT array_agg(DISTINCT d2.relid::text || ':' || v) FROM d d2, unnest(d2.vals) v WHERE v IS NOT NULL)
-  INTO rels, all_rels, hits FROM d;
+         (SELECT array_agg(DISTINCT d2.relid::text || ':' || v) FROM d d2, unnest(d2.vals) v WHERE v IS NOT NULL),
+         array_agg(DISTINCT relid) FILTER (WHERE keys IS NULL),
+         (SELECT array_agg(DISTINCT d2.relid::text || ':' || k) FROM d d2, unnest(d2.keys) k)
+  INTO rels, all_rels, hits, nokey_rels, khits FROM d;
   IF rels IS NULL THEN
     RETURN 0;
   END IF;
   UPDATE pgr.clock SET n = n + 1;
+  -- A keyed re-select takes the changed keys as a parameter: without this,
+  -- every cohort would plan it anew (custom plans) instead of reusing one.
+  PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
+
+  -- Keyed queries whose only changed table is their own, with known keys:
+  -- kmap maps each to the text forms of the changed keys ('v') and the
+  -- keys as the state stores them ('k').
+  FOR kq IN SELECT q.name, q.key_cols[1] AS col, q.key_type,
+                   ARRAY(SELECT substr(h, length(q.key_rel::text || ':' || q.key_att::text || ':') + 1)
+                         FROM unnest(khits) h
+                         WHERE starts_with(h, q.key_rel::text || ':' || q.key_att::text || ':')) AS vals
+            FROM pgr.query q
+            WHERE q.key_rel IS NOT NULL AND q.key_rel = ANY (rels)
+              AND NOT q.key_rel = ANY (coalesce(nokey_rels, '{}'))
+              AND NOT EXISTS (SELECT 1 FROM unnest(q.tables) t WHERE t <> q.key_rel AND t = ANY (rels)) LOOP
+    EXECUTE format('SELECT coalesce(jsonb_agg(DISTINCT jsonb_build_object($1, to_jsonb(x))), ''[]'') FROM unnest($2::%s[]) x',
+                   kq.key_type)
+      INTO kscope USING kq.col, kq.vals;
+    kmap := kmap || jsonb_build_object(kq.name, jsonb_build_object('v', to_jsonb(kq.vals), 'k', kscope));
+  END LOOP;
 
   -- Streams grouped by role, so RLS plans stay cached across cohorts.
   FOR s IN SELECT st.id, st.query, st.params, st.role, st.claims_key, q.search_path, q.key_cols
@@ -543,9 +686,21 @@ BEGIN
              AND (q.part_col IS NULL OR st.part IS NULL OR q.tables[1] = ANY (coalesce(all_rels, '{}'))
                   OR (q.tables[1]::text || ':' || st.part) = ANY (coalesce(hits, '{}')))
            ORDER BY st.role, st.query, st.id LOOP
+    IF cur IS DISTINCT FROM s.query THEN
+      cur := s.query;
+      fn := to_regprocedure(format('pgr.%I(text[])', 'eval_' || cur));
+      kscope := kmap -> cur -> 'k';
+      kvals := CASE WHEN kscope IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(kmap -> cur -> 'v')) END;
+      kkeys := CASE WHEN kscope IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements(kscope)) END;
+    END IF;
     BEGIN
-      rows := pgr._eval(s.query, s.search_path, s.params, s.role, s.claims_key);
-      IF pgr._apply(s.id, s.key_cols, rows) IS NOT NULL THEN
+      rows := pgr._eval_fn(fn, s.search_path, s.params, s.role, s.claims_key, kvals);
+      -- Most cohorts of a keyed query neither see nor hold the changed keys.
+      IF kscope IS NOT NULL AND rows = '[]' AND NOT EXISTS (
+           SELECT 1 FROM pgr.state st WHERE st.stream = s.id AND st.k = ANY (kkeys)) THEN
+        CONTINUE;
+      END IF;
+      IF pgr._apply(s.id, s.key_cols, rows, kscope) IS NOT NULL THEN
         emitted := emitted + 1;
       END IF;
     EXCEPTION WHEN serialization_failure OR deadlock_detected OR query_canceled THEN
@@ -718,4 +873,5 @@ REVOKE ALL ON ALL TABLES IN SCHEMA pgr FROM PUBLIC;
 REVOKE ALL ON FUNCTION pgr.register(text, text, text), pgr._install_triggers(oid), pgr.unregister(text), pgr.refresh(), pgr.gc(),
   pgr.attach(text, jsonb, name, jsonb, text), pgr.detach(bigint, text, integer), pgr.touch(text), pgr.release(text),
   pgr.deltas(bigint, bigint), pgr.snapshot(bigint), pgr.heads(bigint[]),
-  pgr._eval(text, text, jsonb, name, jsonb), pgr._apply(bigint, text[], jsonb), pgr._reregister(oid[]) FROM PUBLIC;
+  pgr._eval(text, text, jsonb, name, jsonb, text[]), pgr._eval_fn(regprocedure, text, jsonb, name, jsonb, text[]), pgr._apply(bigint, text[], jsonb, jsonb), pgr._reregister(oid[]),
+  pgr._key_source(oid, oid, text) FROM PUBLIC;

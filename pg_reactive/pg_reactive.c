@@ -21,10 +21,19 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_proc.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteHandler.h"
 #include "commands/trigger.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
+#include "utils/acl.h"
+#include "catalog/pg_type.h"
+#include "utils/syscache.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 #include "executor/spi.h"
@@ -52,6 +61,11 @@ PGDLLEXPORT void pgr_worker_main(Datum arg);
 
 PG_FUNCTION_INFO_V1(pgr_wake);
 PG_FUNCTION_INFO_V1(pgr_capture);
+PG_FUNCTION_INFO_V1(pgr_key_source);
+PG_FUNCTION_INFO_V1(pgr_call_eval);
+
+/* More distinct keys than this in one statement: record them as unknown. */
+#define MAX_KEYS 1000
 
 typedef struct PgrShared
 {
@@ -192,14 +206,81 @@ collect_values(Tuplestorestate *ts, TupleDesc desc, AttrNumber attnum, List **va
 }
 
 /*
- * pgr.capture([column, ...]): the capture trigger (AFTER ... FOR EACH
- * STATEMENT). It appends one row to pgr.dirty: the table, and, when columns
- * are named and the trigger has transition tables, the distinct old and new
- * values of those columns (the partitions the statement touched). A
- * statement that changed no row records nothing. The row is inserted
- * directly (pgr.dirty has no index), without SQL or a privilege check, so
- * any writer records its changes and nothing else; it becomes visible with
- * the writer's commit.
+ * Collects the distinct values of key column attnum in a transition table as
+ * "attnum:value". Returns false when a key is NULL or there are more than
+ * MAX_KEYS: the changed keys are then unknown.
+ */
+static bool
+collect_keys(Tuplestorestate *ts, TupleDesc desc, AttrNumber attnum, List **values)
+{
+	TupleTableSlot *slot;
+	Oid			typoutput;
+	bool		varlena;
+	bool		ok = true;
+
+	if (ts == NULL)
+		return true;
+	getTypeOutputInfo(TupleDescAttr(desc, attnum - 1)->atttypid, &typoutput, &varlena);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	tuplestore_rescan(ts);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, attnum, &isnull);
+		char	   *v;
+		ListCell   *lc;
+		bool		seen = false;
+
+		if (isnull)
+		{
+			ok = false;
+			break;
+		}
+		v = psprintf("%d:%s", attnum, OidOutputFunctionCall(typoutput, d));
+		foreach(lc, *values)
+		{
+			if (strcmp((char *) lfirst(lc), v) == 0)
+			{
+				seen = true;
+				break;
+			}
+		}
+		if (!seen)
+		{
+			if (list_length(*values) >= MAX_KEYS)
+			{
+				ok = false;
+				break;
+			}
+			*values = lappend(*values, v);
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return ok;
+}
+
+static Datum
+text_array(List *vals)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * list_length(vals));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, vals)
+		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * pgr.capture([nparts, partition column, ..., key column, ...]): the capture
+ * trigger (AFTER ... FOR EACH STATEMENT). It appends one row to pgr.dirty:
+ * the table and, when columns are named and the trigger has transition
+ * tables, the distinct old and new values of the first nparts columns (the
+ * partitions the statement touched) and of the remaining ones (the keys of
+ * the rows it changed, as "attnum:value"). A statement that changed no row
+ * records nothing. The row is inserted directly (pgr.dirty has no index),
+ * without SQL or a privilege check, so any writer records its changes and
+ * nothing else; it becomes visible with the writer's commit.
  */
 Datum
 pgr_capture(PG_FUNCTION_ARGS)
@@ -208,8 +289,8 @@ pgr_capture(PG_FUNCTION_ARGS)
 	Relation	rel;
 	Oid			relid;
 	Oid			dirty;
-	Datum		values[2];
-	bool		nulls[2] = {false, true};
+	Datum		values[3];
+	bool		nulls[3] = {false, true, true};
 	Relation	dirtyrel;
 	HeapTuple	tuple;
 
@@ -221,41 +302,61 @@ pgr_capture(PG_FUNCTION_ARGS)
 	if (td->tg_trigger->tgnargs > 0 && !TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 	{
 		List	   *vals = NIL;
+		List	   *keys = NIL;
+		bool		keys_ok = true;
+		int			nparts;
+		int			first;
 		int			i;
 
 		if (td->tg_newtable == NULL && td->tg_oldtable == NULL)
 			ereport(ERROR, (errmsg("pgr.capture(columns) needs transition tables")));
-		for (i = 0; i < td->tg_trigger->tgnargs; i++)
+		if ((td->tg_newtable == NULL || tuplestore_tuple_count(td->tg_newtable) == 0) &&
+			(td->tg_oldtable == NULL || tuplestore_tuple_count(td->tg_oldtable) == 0))
+			return PointerGetDatum(NULL);	/* no row changed */
+		/*
+		 * Triggers created before keys were captured name partition columns
+		 * only, without the leading count.
+		 */
+		{
+			char	   *end;
+			long		n = strtol(td->tg_trigger->tgargs[0], &end, 10);
+
+			if (*td->tg_trigger->tgargs[0] != '\0' && *end == '\0' && n >= 0 && n < td->tg_trigger->tgnargs)
+			{
+				nparts = (int) n;
+				first = 1;
+			}
+			else
+			{
+				nparts = td->tg_trigger->tgnargs;
+				first = 0;
+			}
+		}
+		for (i = first; i < td->tg_trigger->tgnargs; i++)
 		{
 			AttrNumber	attnum = get_attnum(relid, td->tg_trigger->tgargs[i]);
 
 			if (attnum == InvalidAttrNumber)
 				ereport(ERROR, (errmsg("pgr.capture: column \"%s\" does not exist", td->tg_trigger->tgargs[i])));
-			collect_values(td->tg_newtable, RelationGetDescr(rel), attnum, &vals);
-			collect_values(td->tg_oldtable, RelationGetDescr(rel), attnum, &vals);
+			if (i < first + nparts)
+			{
+				collect_values(td->tg_newtable, RelationGetDescr(rel), attnum, &vals);
+				collect_values(td->tg_oldtable, RelationGetDescr(rel), attnum, &vals);
+			}
+			else if (keys_ok)
+				keys_ok = collect_keys(td->tg_newtable, RelationGetDescr(rel), attnum, &keys) &&
+					collect_keys(td->tg_oldtable, RelationGetDescr(rel), attnum, &keys);
 		}
-		if (vals == NIL)
+		/* No partition value (only NULL partitions, or none captured): unknown. */
+		if (vals != NIL)
 		{
-			/* No row changed (or only NULL partitions, which nobody sees). */
-			bool		any = false;
-
-			if (td->tg_newtable != NULL && tuplestore_tuple_count(td->tg_newtable) > 0)
-				any = true;
-			if (td->tg_oldtable != NULL && tuplestore_tuple_count(td->tg_oldtable) > 0)
-				any = true;
-			if (!any)
-				return PointerGetDatum(NULL);
-		}
-		else
-		{
-			Datum	   *elems = palloc(sizeof(Datum) * list_length(vals));
-			ListCell   *lc;
-			int			n = 0;
-
-			foreach(lc, vals)
-				elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
-			values[1] = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+			values[1] = text_array(vals);
 			nulls[1] = false;
+		}
+		if (first + nparts < td->tg_trigger->tgnargs && keys_ok && keys != NIL)
+		{
+			values[2] = text_array(keys);
+			nulls[2] = false;
 		}
 	}
 
@@ -271,6 +372,134 @@ pgr_capture(PG_FUNCTION_ARGS)
 
 	wake_at_commit();
 	return PointerGetDatum(NULL);
+}
+
+/* Functions a keyed query may call: immutable ones, and auth.* and pgr.*. */
+static bool
+keyed_function_ok(Oid func_id, void *context)
+{
+	HeapTuple	tp;
+	Form_pg_proc proc;
+	bool		ok;
+	char	   *nsp;
+
+	if (func_volatile(func_id) == PROVOLATILE_IMMUTABLE)
+		return false;
+	tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(func_id));
+	if (!HeapTupleIsValid(tp))
+		return true;
+	proc = (Form_pg_proc) GETSTRUCT(tp);
+	nsp = get_namespace_name(proc->pronamespace);
+	ok = proc->provolatile != PROVOLATILE_VOLATILE && nsp != NULL &&
+		(strcmp(nsp, "auth") == 0 || strcmp(nsp, "pgr") == 0);
+	ReleaseSysCache(tp);
+	return !ok;
+}
+
+static bool
+keyed_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, keyed_function_ok, context))
+		return true;
+	if (IsA(node, SubLink) || IsA(node, Query))
+		return true;
+	return expression_tree_walker(node, keyed_walker, context);
+}
+
+/*
+ * pgr._key_source(view, rel, column): when the view is a plain filter and
+ * projection of the one table rel (no joins, subqueries, aggregates,
+ * DISTINCT, window functions, LIMIT, set operations or CTEs; no functions
+ * but immutable ones and those of auth and pgr) and its output column
+ * `column` is a column of rel, returns that column's number; otherwise
+ * NULL. Each row of such a view comes from one row of rel with the same
+ * key, so a change to other rows of rel cannot change it.
+ */
+Datum
+pgr_key_source(PG_FUNCTION_ARGS)
+{
+	Oid			view = PG_GETARG_OID(0);
+	Oid			relid = PG_GETARG_OID(1);
+	char	   *col = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	Relation	vrel;
+	Query	   *q;
+	RangeTblRef *rtr;
+	RangeTblEntry *rte;
+	ListCell   *lc;
+	AttrNumber	att = InvalidAttrNumber;
+
+	vrel = table_open(view, AccessShareLock);
+	if (vrel->rd_rel->relkind != RELKIND_VIEW)
+	{
+		table_close(vrel, AccessShareLock);
+		PG_RETURN_NULL();
+	}
+	q = copyObject(get_view_query(vrel));
+	table_close(vrel, AccessShareLock);
+
+	if (q->commandType != CMD_SELECT || q->hasAggs || q->hasWindowFuncs || q->hasTargetSRFs ||
+		q->hasSubLinks || q->hasDistinctOn || q->hasRecursive || q->hasModifyingCTE ||
+		q->hasForUpdate || q->hasRowSecurity || q->cteList != NIL || q->groupClause != NIL ||
+		q->groupingSets != NIL || q->havingQual != NULL || q->distinctClause != NIL ||
+		q->windowClause != NIL || q->limitCount != NULL || q->limitOffset != NULL ||
+		q->setOperations != NULL || q->rowMarks != NIL || q->jointree == NULL ||
+		list_length(q->jointree->fromlist) != 1 || !IsA(linitial(q->jointree->fromlist), RangeTblRef))
+		PG_RETURN_NULL();
+	rtr = linitial_node(RangeTblRef, q->jointree->fromlist);
+	rte = rt_fetch(rtr->rtindex, q->rtable);
+	if (rte->rtekind != RTE_RELATION || rte->relid != relid ||
+		get_rel_relkind(relid) != RELKIND_RELATION || has_subclass(relid))
+		PG_RETURN_NULL();
+	if (keyed_walker((Node *) q->jointree->quals, NULL) ||
+		keyed_walker((Node *) q->targetList, NULL))
+		PG_RETURN_NULL();
+	foreach(lc, q->targetList)
+	{
+		TargetEntry *te = lfirst_node(TargetEntry, lc);
+
+		if (te->resjunk || te->resname == NULL || strcmp(te->resname, col) != 0)
+			continue;
+		if (IsA(te->expr, Var) && ((Var *) te->expr)->varno == rtr->rtindex &&
+			((Var *) te->expr)->varlevelsup == 0 && ((Var *) te->expr)->varattno > 0)
+			att = ((Var *) te->expr)->varattno;
+		break;
+	}
+	if (att == InvalidAttrNumber)
+		PG_RETURN_NULL();
+	PG_RETURN_INT16(att);
+}
+
+/*
+ * pgr._call_eval(fn, keys): calls the generated function fn(keys text[])
+ * returning jsonb, as SELECT fn(keys) would, without parsing and planning
+ * that statement for every cohort.
+ */
+Datum
+pgr_call_eval(PG_FUNCTION_ARGS)
+{
+	Oid			fn = PG_GETARG_OID(0);
+	FmgrInfo	flinfo;
+	Datum		result;
+
+	LOCAL_FCINFO(call, 1);
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+						errmsg("the function of this live query does not exist")));
+	if (get_func_rettype(fn) != JSONBOID || get_func_nargs(fn) != 1)
+		ereport(ERROR, (errmsg("pgr._call_eval: %u is not a function (text[]) returning jsonb", fn)));
+	if (pg_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(fn));
+	fmgr_info(fn, &flinfo);
+	InitFunctionCallInfoData(*call, &flinfo, 1, PG_GET_COLLATION(), NULL, NULL);
+	call->args[0].value = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
+	call->args[0].isnull = PG_ARGISNULL(1);
+	result = FunctionCallInvoke(call);
+	if (call->isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
 }
 
 /*

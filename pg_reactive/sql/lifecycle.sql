@@ -42,4 +42,4 @@ SELECT pgr.attach('team_notes', '{}', 'pgr_user', '{}', 'x');
 SELECT * FROM pgr.delta_log;
 RESET ROLE;
 DROP EXTENSION pg_reactive CASCADE;
-SELECT count(*) AS leftover_triggers FROM pg_trigger WHERE tgname = 'pgr_capture';
+SELECT count(*) AS leftover_triggers FROM pg_trigger WHERE tgname LIKE 'pgr\_capture%';

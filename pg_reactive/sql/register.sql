@@ -30,10 +30,10 @@ SELECT pgr.register('active_todos', $$select id, title from todos where not done
 -- The policy of notes reads members: both tables are captured.
 SELECT pgr.register('team_notes', $$select id, body from notes where team = pgr.param('team')::int$$, key => 'id');
 SELECT name, key_cols, columns, tables, claim_paths FROM pgr.queries ORDER BY name;
-SELECT tgrelid::regclass, tgname FROM pg_trigger WHERE tgname = 'pgr_capture' ORDER BY tgrelid::regclass::text;
+SELECT tgrelid::regclass, tgname FROM pg_trigger WHERE tgname LIKE 'pgr\_capture%' ORDER BY tgrelid::regclass::text, tgname;
 
 -- Re-registering replaces the query.
 SELECT pgr.register('active_todos', $$select id, title, done from todos$$, key => 'id');
 SELECT name, columns FROM pgr.queries WHERE name = 'active_todos';
 SELECT pgr.unregister('team_notes'), pgr.unregister('team_notes');
-SELECT tgrelid::regclass, tgname FROM pg_trigger WHERE tgname = 'pgr_capture' ORDER BY tgrelid::regclass::text;
+SELECT tgrelid::regclass, tgname FROM pg_trigger WHERE tgname LIKE 'pgr\_capture%' ORDER BY tgrelid::regclass::text, tgname;
