@@ -137,7 +137,7 @@ func TestSchemaReload(t *testing.T) {
 		t.Fatalf("late exists before it was created: %d", res.StatusCode)
 	}
 	e.DB.Exec(t, `CREATE TABLE public.late (id int PRIMARY KEY); INSERT INTO public.late VALUES (7)`)
-	waitFor(t, func() bool {
+	apitest.WaitFor(t, "the schema cache to reload", func() bool {
 		res, body := do(t, e, "GET", "/rest/v1/late", "", svc)
 		return res.StatusCode == 200 && body == `[{"id":7}]`
 	})
@@ -171,14 +171,14 @@ func TestSchemaReload(t *testing.T) {
 		t.Fatalf("terminated %d listener connections (%v), want 1", killed, err)
 	}
 	e.DB.Exec(t, `CREATE TABLE public.later (id int PRIMARY KEY)`)
-	waitFor(t, func() bool {
+	apitest.WaitFor(t, "the schema cache to reload", func() bool {
 		res, _ := do(t, e, "GET", "/rest/v1/later", "", svc)
 		return res.StatusCode == 200
 	})
 
 	// Drops reload too.
 	e.DB.Exec(t, `DROP TABLE public.later`)
-	waitFor(t, func() bool {
+	apitest.WaitFor(t, "the schema cache to reload", func() bool {
 		res, _ := do(t, e, "GET", "/rest/v1/later", "", svc)
 		return res.StatusCode == http.StatusNotFound
 	})
@@ -187,24 +187,10 @@ func TestSchemaReload(t *testing.T) {
 	e.DB.Exec(t, `ALTER EVENT TRIGGER pgstack_rest_ddl_watch DISABLE; ALTER EVENT TRIGGER pgstack_rest_drop_watch DISABLE;
 		ALTER TABLE public.late ADD COLUMN label text`)
 	e.DB.Exec(t, `NOTIFY pgrst, 'reload schema'`)
-	waitFor(t, func() bool {
+	apitest.WaitFor(t, "the schema cache to reload", func() bool {
 		res, _ := do(t, e, "GET", "/rest/v1/late?select=label", "", svc)
 		return res.StatusCode == 200
 	})
-}
-
-// waitFor polls cond until it holds, failing after a deadline.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		<-tick.C
-	}
 }
 
 // TestProfiles: a second exposed schema is selected with Accept-Profile and
@@ -257,7 +243,7 @@ func TestSchemaCreatedLater(t *testing.T) {
 	e.DB.Exec(t, `CREATE SCHEMA extra; GRANT USAGE ON SCHEMA extra TO anon;
 		CREATE TABLE extra.things (id int PRIMARY KEY); INSERT INTO extra.things VALUES (1);
 		GRANT SELECT ON extra.things TO anon;`)
-	waitFor(t, func() bool {
+	apitest.WaitFor(t, "the schema cache to reload", func() bool {
 		res, body := do(t, e, "GET", "/rest/v1/things", "", h)
 		return res.StatusCode == 200 && body == `[{"id":1}]`
 	})

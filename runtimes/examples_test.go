@@ -61,7 +61,7 @@ func TestHelloGoExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
-	waitFor(t, "hello-go to listen", func() bool {
+	apitest.WaitFor(t, "hello-go to listen", func() bool {
 		c, err := net.Dial("tcp", "127.0.0.1:"+port)
 		if err == nil {
 			c.Close()

@@ -85,18 +85,6 @@ func jsonBody(t *testing.T, body []byte) map[string]any {
 	return m
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 const embeddedTodos = `
 async function handler(request) {
   console.log("called by", request.role);
@@ -234,7 +222,7 @@ function handler(r) { return db.query(r.body.sql); }`})
 
 	t.Run("invocations are logged with status, duration, error and console output", func(t *testing.T) {
 		var logs []map[string]any
-		waitFor(t, "the logs of throws and todos", func() bool {
+		apitest.WaitFor(t, "the logs of throws and todos", func() bool {
 			_, b := call(t, e, "GET", "/api/functions/throws/logs", e.ServiceKey, nil)
 			_ = json.Unmarshal(b, &logs)
 			return len(logs) >= 1
@@ -242,7 +230,7 @@ function handler(r) { return db.query(r.body.sql); }`})
 		if logs[0]["status"] != float64(500) || logs[0]["error"] != "boom: 42" {
 			t.Errorf("throws log: %v", logs[0])
 		}
-		waitFor(t, "the console output of todos", func() bool {
+		apitest.WaitFor(t, "the console output of todos", func() bool {
 			_, b := call(t, e, "GET", "/api/functions/todos/logs?limit=50", e.ServiceKey, nil)
 			_ = json.Unmarshal(b, &logs)
 			for _, l := range logs {
@@ -336,7 +324,7 @@ SELECT name, verify_jwt FROM pgstack.edge_functions`})
 	if status != 200 || !strings.Contains(string(body), `"name":"from-sql"`) || !strings.Contains(string(body), `"verify_jwt":false`) {
 		t.Fatalf("sql: %d %s", status, body)
 	}
-	waitFor(t, "the registry to serve from-sql", func() bool {
+	apitest.WaitFor(t, "the registry to serve from-sql", func() bool {
 		status, body := call(t, e, "POST", "/functions/v1/from-sql", "", nil)
 		return status == 200 && string(body) == `{"via":"sql"}`
 	})
@@ -346,11 +334,11 @@ SELECT name, verify_jwt FROM pgstack.edge_functions`})
 INSERT INTO pgstack.edge_functions (name, runtime, verify_jwt, source) VALUES ('broken', 'embedded', false, 'function nope() {}')`}); status != 200 {
 		t.Fatalf("sql: %d %s", status, body)
 	}
-	waitFor(t, "broken to be answered 503", func() bool {
+	apitest.WaitFor(t, "broken to be answered 503", func() bool {
 		status, body := call(t, e, "POST", "/functions/v1/broken", "", nil)
 		return status == 503 && strings.Contains(string(body), "could not be loaded") && !strings.Contains(string(body), "handler")
 	})
-	waitFor(t, "the reason in broken's log", func() bool {
+	apitest.WaitFor(t, "the reason in broken's log", func() bool {
 		_, b := call(t, e, "GET", "/api/functions/broken/logs", e.ServiceKey, nil)
 		return strings.Contains(string(b), "must define a function named handler")
 	})

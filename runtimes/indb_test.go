@@ -121,7 +121,7 @@ VALUES ('py-seed', 'plpython', false, 'return {"seeded": True}')`})
 	if status != 200 {
 		t.Fatalf("sql: %d %s", status, body)
 	}
-	waitFor(t, "py-seed to be served", func() bool {
+	apitest.WaitFor(t, "py-seed to be served", func() bool {
 		status, body := call(t, e, "POST", "/functions/v1/py-seed", "", nil)
 		return status == 200 && strings.Contains(string(body), `"seeded": true`)
 	})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pgstack/pgstack/internal/apitest"
 	"github.com/pgstack/pgstack/internal/server"
 )
 
@@ -30,11 +31,11 @@ func TestReplicasFollowTheCatalog(t *testing.T) {
 		return rec.Code, rec.Body.String()
 	}
 	deploy(t, e, map[string]any{"name": "shared", "runtime": "embedded", "source": `function handler() { return 1 }`})
-	waitFor(t, "the replica to serve version 1", func() bool { s, b := onReplica(); return s == 200 && b == "1" })
+	apitest.WaitFor(t, "the replica to serve version 1", func() bool { s, b := onReplica(); return s == 200 && b == "1" })
 	deploy(t, e, map[string]any{"name": "shared", "runtime": "embedded", "source": `function handler() { return 2 }`})
-	waitFor(t, "the replica to serve version 2", func() bool { s, b := onReplica(); return s == 200 && b == "2" })
+	apitest.WaitFor(t, "the replica to serve version 2", func() bool { s, b := onReplica(); return s == 200 && b == "2" })
 	if status, _ := call(t, e, http.MethodDelete, "/api/functions/shared", e.ServiceKey, nil); status != http.StatusNoContent {
 		t.Fatalf("delete: %d", status)
 	}
-	waitFor(t, "the replica to forget the function", func() bool { s, _ := onReplica(); return s == 404 })
+	apitest.WaitFor(t, "the replica to forget the function", func() bool { s, _ := onReplica(); return s == 404 })
 }

@@ -210,3 +210,17 @@ func (e *Env) UserToken(t testing.TB, sub string, ttl time.Duration) string {
 	}
 	return tok
 }
+
+// WaitFor polls cond until it holds, failing t after 10 s: for state that
+// changes without an event a test could wait on (a file watcher's redeploy,
+// a replica's catalog reload).
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

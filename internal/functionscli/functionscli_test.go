@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/pgstack/pgstack/internal/apitest"
 	"github.com/pgstack/pgstack/internal/functionscli"
@@ -112,14 +111,14 @@ func TestCLI(t *testing.T) {
 				t.Error(err)
 			}
 		}()
-		waitFor(t, "the first deploy of hi", func() bool {
+		apitest.WaitFor(t, "the first deploy of hi", func() bool {
 			s, b := invoke(t, base, e.AnonKey, "hi")
 			return s == 200 && strings.Contains(b, "Hello Ada!")
 		})
 		if err := os.WriteFile(filepath.Join(dir, "hi", "index.ts"), []byte(`function handler(r) { return {v: 2} }`), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "the redeploy of hi", func() bool {
+		apitest.WaitFor(t, "the redeploy of hi", func() bool {
 			s, b := invoke(t, base, e.AnonKey, "hi")
 			return s == 200 && b == `{"v":2}`
 		})
@@ -127,15 +126,4 @@ func TestCLI(t *testing.T) {
 			t.Errorf("serve output: %s", out.String())
 		}
 	})
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
