@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -57,23 +58,11 @@ const setupSQL = `SELECT set_config('role', $1, true),
 // role is switched and the claims set before fn sees the transaction, so RLS
 // applies to everything fn runs. fn's error rolls back; nil commits.
 func (d *DB) AsCaller(ctx context.Context, c Caller, fn func(pgx.Tx) error) error {
-	if !jwt.ValidRole(c.Identity.Role) {
-		return fmt.Errorf("run as caller: role %q is not allowed", c.Identity.Role)
-	}
-	claims := string(c.Identity.Claims)
-	if claims == "" {
-		claims = "{}"
-	}
-	headers, err := headersJSON(c.Headers)
+	sql, args, err := d.setup(c, 0, false)
 	if err != nil {
 		return err
 	}
-	mode := pgx.ReadWrite
-	if c.ReadOnly {
-		mode = pgx.ReadOnly
-	}
-	return pgx.BeginTxFunc(ctx, d.Requests, pgx.TxOptions{AccessMode: mode}, func(tx pgx.Tx) error {
-		sql, args := d.setup(c, claims, headers, false)
+	return pgx.BeginTxFunc(ctx, d.Requests, txOptions(c), func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, sql, args...); err != nil {
 			return fmt.Errorf("set up caller transaction: %w", err)
 		}
@@ -81,14 +70,35 @@ func (d *DB) AsCaller(ctx context.Context, c Caller, fn func(pgx.Tx) error) erro
 	})
 }
 
-// setup returns the statement that sets up a caller transaction and its
-// arguments; readOnly adds transaction_read_only for transactions without a
-// BEGIN (pipelined implicit transactions).
-func (d *DB) setup(c Caller, claims, headers string, readOnly bool) (string, []any) {
-	args := []any{c.Identity.Role, claims, c.Method, c.Path, headers,
-		strconv.FormatInt(d.statementTimeout.Milliseconds(), 10)}
+func txOptions(c Caller) pgx.TxOptions {
+	if c.ReadOnly {
+		return pgx.TxOptions{AccessMode: pgx.ReadOnly}
+	}
+	return pgx.TxOptions{AccessMode: pgx.ReadWrite}
+}
+
+// setup checks the caller's role and returns the statement that sets up a
+// caller transaction, with its arguments. timeout is the statement_timeout
+// (0: STATEMENT_TIMEOUT); readOnly adds transaction_read_only for
+// transactions without a BEGIN (pipelined implicit transactions).
+func (d *DB) setup(c Caller, timeout time.Duration, readOnly bool) (string, []any, error) {
+	if !jwt.ValidRole(c.Identity.Role) {
+		return "", nil, fmt.Errorf("run as caller: role %q is not allowed", c.Identity.Role)
+	}
+	claims := string(c.Identity.Claims)
+	if claims == "" {
+		claims = "{}"
+	}
+	headers, err := headersJSON(c.Headers)
+	if err != nil {
+		return "", nil, err
+	}
+	if timeout <= 0 {
+		timeout = d.statementTimeout
+	}
+	args := []any{c.Identity.Role, claims, c.Method, c.Path, headers, strconv.FormatInt(timeout.Milliseconds(), 10)}
 	if len(c.Settings) == 0 && !readOnly {
-		return setupSQL, args
+		return setupSQL, args, nil
 	}
 	var b strings.Builder
 	b.WriteString(setupSQL)
@@ -100,7 +110,7 @@ func (d *DB) setup(c Caller, claims, headers string, readOnly bool) (string, []a
 		args = append(args, s.Name, s.Value)
 		fmt.Fprintf(&b, ",\n\tset_config($%d, $%d, true)", len(args)-1, len(args))
 	}
-	return b.String(), args
+	return b.String(), args, nil
 }
 
 func headersJSON(h http.Header) (string, error) {

@@ -26,18 +26,11 @@ import (
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 const (
-	alice = "5d0f1e9a-7a4b-4c53-9c1e-0d7b3f0c1a11"
-	bob   = "8b2c4d6e-1f3a-4b5c-8d7e-9f0a1b2c3d44"
+	alice = pgtest.Alice
+	bob   = pgtest.Bob
+	// todos is an owner-only table: two rows of alice's, one of bob's.
+	todos = pgtest.OwnerOnlyTodos
 )
-
-// todos is an owner-only table, as a Supabase app would have it.
-const todos = `
-CREATE TABLE public.todos (id serial PRIMARY KEY, user_id uuid NOT NULL, title text NOT NULL);
-ALTER TABLE public.todos ENABLE ROW LEVEL SECURITY;
-CREATE POLICY owner_only ON public.todos FOR ALL TO authenticated
-  USING ((SELECT auth.uid()) = user_id) WITH CHECK ((SELECT auth.uid()) = user_id);
-INSERT INTO public.todos (user_id, title) VALUES
-  ('` + alice + `', 'alice 1'), ('` + alice + `', 'alice 2'), ('` + bob + `', 'bob 1');`
 
 func userIdentity(sub string) identity.Identity {
 	return identity.Identity{

@@ -7,8 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/pgstack/pgstack/internal/jwt"
 )
 
 // Statement is one statement of a pipelined caller transaction: its SQL, its
@@ -47,14 +45,8 @@ const (
 // executes, as the caller; a prepared plan is re-planned when the role
 // differs from the one it was planned for.
 func (d *DB) Pipeline(ctx context.Context, c Caller, ending Ending, decide func() bool, stmts ...Statement) error {
-	if !jwt.ValidRole(c.Identity.Role) {
-		return fmt.Errorf("run as caller: role %q is not allowed", c.Identity.Role)
-	}
-	claims := string(c.Identity.Claims)
-	if claims == "" {
-		claims = "{}"
-	}
-	headers, err := headersJSON(c.Headers)
+	explicit := ending == Decide
+	setup, args, err := d.setup(c, 0, c.ReadOnly && !explicit)
 	if err != nil {
 		return err
 	}
@@ -69,7 +61,6 @@ func (d *DB) Pipeline(ctx context.Context, c Caller, ending Ending, decide func(
 	// commits at the Sync, or rolls back entirely if a statement fails. That
 	// saves the BEGIN and COMMIT statements. Decide needs an explicit block.
 	b := &pgx.Batch{}
-	explicit := ending == Decide
 	if explicit {
 		begin := "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
 		if c.ReadOnly {
@@ -77,7 +68,6 @@ func (d *DB) Pipeline(ctx context.Context, c Caller, ending Ending, decide func(
 		}
 		b.Queue(begin)
 	}
-	setup, args := d.setup(c, claims, headers, c.ReadOnly && !explicit)
 	b.Queue(setup, args...)
 	for _, s := range stmts {
 		b.Queue(s.SQL, s.Args...)

@@ -185,3 +185,19 @@ func (db DB) Open(t testing.TB) *database.DB {
 	t.Cleanup(d.Close)
 	return d
 }
+
+// Two users for RLS fixtures.
+const (
+	Alice = "5d0f1e9a-7a4b-4c53-9c1e-0d7b3f0c1a11"
+	Bob   = "8b2c4d6e-1f3a-4b5c-8d7e-9f0a1b2c3d44"
+)
+
+// OwnerOnlyTodos is an owner-only table as a Supabase app would have it:
+// two rows of Alice's and one of Bob's.
+const OwnerOnlyTodos = `
+CREATE TABLE public.todos (id serial PRIMARY KEY, user_id uuid NOT NULL, title text NOT NULL);
+ALTER TABLE public.todos ENABLE ROW LEVEL SECURITY;
+CREATE POLICY owner_only ON public.todos FOR ALL TO authenticated
+  USING ((SELECT auth.uid()) = user_id) WITH CHECK ((SELECT auth.uid()) = user_id);
+INSERT INTO public.todos (user_id, title) VALUES
+  ('` + Alice + `', 'alice 1'), ('` + Alice + `', 'alice 2'), ('` + Bob + `', 'bob 1');`
