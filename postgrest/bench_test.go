@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,8 +48,10 @@ const benchRows = 10000
 // middleware and network) and the caller pipeline alone (role and claims
 // setup plus the floor's statement, no HTTP).
 //
-// in the same process, interleaving the four in rounds so they see the same
-// machine load, and reports req/s, p50 and p99 of each and (a)/(d).
+// in the same process, interleaving them in rounds so they see the same
+// machine load, and reports req/s, p50 and p99 of each and (a)/(d), with the
+// CPU time each request costs PostgreSQL and this process: on this 2-core
+// machine the two share the cores, so the sum bounds the throughput.
 func BenchmarkREST(b *testing.B) {
 	ctx := context.Background()
 	tdb := pgtest.NewDB(b)
@@ -159,16 +162,22 @@ func BenchmarkREST(b *testing.B) {
 	}
 	lat := make([][]time.Duration, len(scenarios))
 	elapsed := make([]time.Duration, len(scenarios))
+	// CPU time charged to each scenario: PostgreSQL's (every server process)
+	// and this process's (server, load generator and pgx together).
+	pgCPU := make([]time.Duration, len(scenarios))
+	goCPU := make([]time.Duration, len(scenarios))
 	b.ResetTimer()
 	const rounds = 3
 	for range rounds {
 		for i, s := range scenarios {
-			t0 := time.Now()
+			t0, pg0, go0 := time.Now(), tdb.ServerCPU(), processCPU()
 			l, err := load(s.op, time.Second)
 			if err != nil {
 				b.Fatalf("%s: %v", s.name, err)
 			}
 			elapsed[i] += time.Since(t0)
+			pgCPU[i] += tdb.ServerCPU() - pg0
+			goCPU[i] += processCPU() - go0
 			lat[i] = append(lat[i], l...)
 		}
 	}
@@ -176,14 +185,18 @@ func BenchmarkREST(b *testing.B) {
 	rps := make([]float64, len(scenarios))
 	for i, s := range scenarios {
 		slices.Sort(lat[i])
-		rps[i] = float64(len(lat[i])) / elapsed[i].Seconds()
+		n := float64(len(lat[i]))
+		rps[i] = n / elapsed[i].Seconds()
 		p50 := lat[i][len(lat[i])/2]
 		p99 := lat[i][len(lat[i])*99/100]
+		pgUS, goUS := float64(pgCPU[i].Microseconds())/n, float64(goCPU[i].Microseconds())/n
 		b.ReportMetric(rps[i], s.name+"-req/s")
 		b.ReportMetric(float64(p50.Microseconds())/1000, s.name+"-p50-ms")
 		b.ReportMetric(float64(p99.Microseconds())/1000, s.name+"-p99-ms")
-		fmt.Printf("%-18s %9.0f req/s   p50 %7.2f ms   p99 %7.2f ms\n", s.name, rps[i],
-			float64(p50.Microseconds())/1000, float64(p99.Microseconds())/1000)
+		b.ReportMetric(pgUS, s.name+"-pg-cpu-us/req")
+		b.ReportMetric(goUS, s.name+"-go-cpu-us/req")
+		fmt.Printf("%-20s %9.0f req/s   p50 %7.2f ms   p99 %7.2f ms   cpu/req: postgres %5.1f us, go %5.1f us\n",
+			s.name, rps[i], float64(p50.Microseconds())/1000, float64(p99.Microseconds())/1000, pgUS, goUS)
 	}
 	last := len(rps) - 1
 	b.ReportMetric(rps[0]/rps[last], "a/d")
@@ -285,6 +298,15 @@ func (c *rawConn) roundTrip(req string) (int, error) {
 			return status, nil
 		}
 	}
+}
+
+// processCPU is the CPU time this process has used (user and system).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // load runs op from benchConcurrency goroutines for d and returns every

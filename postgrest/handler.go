@@ -161,8 +161,7 @@ func (h *Handler) execute(r *http.Request, p *Plan, st Statement) (*Result, erro
 			} `json:"Plan"`
 		}
 		if json.Unmarshal(planRows, &plans) == nil && len(plans) > 0 {
-			n := int64(plans[0].Plan.Rows)
-			res.Total = &n
+			res.Total = CountTotal(p, res.Total, int64(plans[0].Plan.Rows))
 		}
 	}
 	if checkErr != nil {
@@ -174,6 +173,20 @@ func (h *Handler) execute(r *http.Request, p *Plan, st Statement) (*Result, erro
 		}
 	}
 	return res, nil
+}
+
+// CountTotal is the total of a read with a planner estimate: planned for
+// count=planned; for count=estimated the exact count, which counts at most
+// max-rows + 1 rows, unless it passed max-rows, then the larger of it and
+// the estimate (PostgREST's estimated count).
+func CountTotal(p *Plan, exact *int64, planned int64) *int64 {
+	if p.Prefs.Count == "estimated" && exact != nil && *exact <= p.MaxRows {
+		return exact
+	}
+	if p.Prefs.Count == "estimated" && exact != nil && *exact > planned {
+		return exact
+	}
+	return &planned
 }
 
 // contentLocation is the request path with its query parameters sorted by

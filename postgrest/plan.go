@@ -59,6 +59,9 @@ type Plan struct {
 	Limit  *int64
 	// Where of the root, also used by mutations.
 	Where []*Cond
+	// MaxRows is the planner's MaxRows (REST_MAX_ROWS), which also bounds
+	// the exact part of count=estimated.
+	MaxRows int64
 }
 
 // ReadNode reads rows of one relation.
@@ -196,7 +199,7 @@ func (pl Planner) Plan(r *Request) (*Plan, error) {
 		}
 		schema = r.Profile
 	}
-	p := &Plan{Schema: schema, Media: r.Media, Prefs: r.Prefs, Head: r.Method == http.MethodHead}
+	p := &Plan{Schema: schema, Media: r.Media, Prefs: r.Prefs, Head: r.Method == http.MethodHead, MaxRows: pl.MaxRows}
 	if !pl.Aggregates {
 		for _, sel := range r.Query.Select {
 			if err := rejectAggregates(sel); err != nil {

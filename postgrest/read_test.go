@@ -337,6 +337,27 @@ func TestMaxRows(t *testing.T) {
 	)
 }
 
+// TestEstimatedCount: with REST_MAX_ROWS, count=estimated counts exactly up
+// to max-rows and takes the planner's estimate beyond it, as PostgREST.
+func TestEstimatedCount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *config.Config) { c.RESTMaxRows = 2 })
+	// The statistics say 6 films; 4 more arrive after them, in the same page,
+	// so the estimate stays 6 while the table holds 10.
+	exec(t, e.DB.URL, `ANALYZE public.films;
+		INSERT INTO public.films (title, year) SELECT 'Sequel ' || i, 2040 + i FROM generate_series(1, 4) i`)
+	est := map[string]string{"apikey": e.ServiceKey, "Prefer": "count=estimated"}
+	e.Run(t,
+		apitest.Scenario{Name: "beyond max-rows: the estimate", Method: "GET", Headers: est, URL: "/rest/v1/films?select=id",
+			WantStatus: 206, WantHeaders: map[string]string{"Content-Range": "0-1/6", "Preference-Applied": "count=estimated"}},
+		apitest.Scenario{Name: "within max-rows: exact", Method: "GET", Headers: est, URL: "/rest/v1/films?select=id&year=lt.2015",
+			WantStatus: 200, WantHeaders: map[string]string{"Content-Range": "0-1/2"}},
+		apitest.Scenario{Name: "exact counts everything", Method: "GET", URL: "/rest/v1/films?select=id",
+			Headers:    map[string]string{"apikey": e.ServiceKey, "Prefer": "count=exact"},
+			WantStatus: 206, WantHeaders: map[string]string{"Content-Range": "0-1/10"}},
+	)
+}
+
 // TestAggregates: with REST_AGGREGATES, aggregate functions group by the
 // other selected columns, at the root and inside embeds.
 func TestAggregates(t *testing.T) {

@@ -109,16 +109,23 @@ func BuildSQL(p *Plan) Statement {
 	st := Statement{}
 	if p.Prefs.Count != "" && (p.Action == ActionRead || p.Action == ActionCall) {
 		limited := p.Read.Limit != nil || p.Read.Offset > 0
+		// count=estimated is exact up to max-rows; beyond it the planner's
+		// estimate may raise it (see EstimatedCount).
+		estimatedCap := p.Prefs.Count == "estimated" && p.MaxRows > 0
 		if p.Prefs.Count == "exact" || p.Prefs.Count == "estimated" {
 			if limited {
 				sql.WriteString(", pgrst_source_count AS (")
 				sql.WriteString(b.countSelect(p, true))
+				if estimatedCap {
+					sql.WriteString(" LIMIT " + b.arg(strconv.FormatInt(p.MaxRows+1, 10)))
+				}
 				sql.WriteString(")")
 				total = "(SELECT pg_catalog.count(*) FROM pgrst_source_count)"
 			} else {
 				total = "pg_catalog.count(_postgrest_t)"
 			}
-		} else {
+		}
+		if estimatedCap || p.Prefs.Count == "planned" {
 			cb := &builder{}
 			st.CountSQL = "EXPLAIN (FORMAT JSON) " + cb.countSelect(p, false)
 			st.CountArgs = cb.args

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -125,6 +126,12 @@ type DB struct {
 // TCPURL connects as user with password over TCP, where the password is checked.
 func (db DB) TCPURL(user, password string) string {
 	return db.cluster.TCPURL(user, password, db.Name)
+}
+
+// ServerCPU is the CPU time the test cluster has used so far, all databases
+// and processes included (see pgcluster.Cluster.CPUTime).
+func (db DB) ServerCPU() time.Duration {
+	return db.cluster.CPUTime()
 }
 
 // NewDB creates a migrated database for this test and drops it afterwards.
