@@ -415,7 +415,11 @@ BEGIN
   IF krel IS NOT NULL AND pcol IS NULL AND NOT all_claims
      AND ARRAY(SELECT DISTINCT unnest(paths) ORDER BY 1) = '{sub}'::text[]
      AND (SELECT relrowsecurity FROM pg_class WHERE oid = krel) THEN
-    rqual := pgr._route_qual(krel);
+    BEGIN
+      rqual := pgr._route_qual(krel);
+    EXCEPTION WHEN others THEN
+      RAISE WARNING 'pgr.register: % is not routed by its policies: %', name, SQLERRM;
+    END;
   END IF;
 
   INSERT INTO pgr.query (name, sql, key_cols, columns, tables, claim_paths, search_path, part_col, part_type,
@@ -464,14 +468,21 @@ BEGIN
   END LOOP;
   IF rqual IS NOT NULL THEN
     saved_path := current_setting('search_path');
-    PERFORM set_config('search_path', 'pg_catalog', true);
-    SELECT format('SELECT %2$I.%3$I FROM %1$I.%2$I AS %2$I WHERE %2$I.%3$I = ANY ($2) AND (%4$s)',
-                  n.nspname, c.relname, keys[1], rqual)
-    INTO rqual
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = krel;
-    EXECUTE format('CREATE FUNCTION pgr.%I(uid uuid, keys %s[]) RETURNS SETOF %s LANGUAGE sql STABLE AS %L',
-                   'route_' || register.name, format_type(ktype, NULL), format_type(ktype, NULL), rqual);
-    EXECUTE format('REVOKE ALL ON FUNCTION pgr.%I(uuid, %s[]) FROM PUBLIC', 'route_' || register.name, format_type(ktype, NULL));
+    BEGIN
+      PERFORM set_config('search_path', 'pg_catalog', true);
+      SELECT format('SELECT %2$I.%3$I FROM %1$I.%2$I AS %2$I WHERE %2$I.%3$I = ANY ($2) AND (%4$s)',
+                    n.nspname, c.relname, keys[1], rqual)
+      INTO rqual
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = krel;
+      EXECUTE format('CREATE FUNCTION pgr.%I(uid uuid, keys %s[]) RETURNS SETOF %s LANGUAGE sql STABLE AS %L',
+                     'route_' || register.name, format_type(ktype, NULL), format_type(ktype, NULL), rqual);
+      EXECUTE format('REVOKE ALL ON FUNCTION pgr.%I(uuid, %s[]) FROM PUBLIC', 'route_' || register.name, format_type(ktype, NULL));
+    EXCEPTION WHEN others THEN
+      -- Registration (and the policy change that caused it) goes on
+      -- without routing.
+      RAISE WARNING 'pgr.register: % is not routed by its policies: %', name, SQLERRM;
+      UPDATE pgr.query q SET route = false WHERE q.name = register.name;
+    END;
     PERFORM set_config('search_path', saved_path, true);
   END IF;
 

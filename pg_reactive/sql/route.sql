@@ -12,8 +12,12 @@ CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$
   SELECT CASE WHEN s ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN s::uuid END
   FROM (SELECT nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub' AS s) c $$;
 GRANT USAGE ON SCHEMA auth, route TO pgr_user;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pgr_route_owner') THEN CREATE ROLE pgr_route_owner NOLOGIN; END IF;
+END $$;
 CREATE TABLE members (team int, member uuid, PRIMARY KEY (team, member));
 CREATE TABLE notes (id int PRIMARY KEY, team int, title text);
+ALTER TABLE notes OWNER TO pgr_route_owner;
 ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY team ON notes USING (
   EXISTS (SELECT 1 FROM members m WHERE m.team = notes.team AND m.member = (SELECT auth.uid())));
@@ -143,6 +147,17 @@ INSERT INTO members VALUES (2, '00000000-0000-0000-0000-00000000000f');
 BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT * FROM tick(); COMMIT;
 SELECT who, payload FROM last_deltas();
 SELECT consistent();
+-- A role that comes to bypass row-level security (here: by becoming a
+-- member of the table's owner) is evaluated from the next tick on.
+GRANT pgr_route_owner TO pgr_user;
+INSERT INTO notes VALUES (4, 3, 'four');
+BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT * FROM tick(); COMMIT;
+SELECT who, payload FROM last_deltas();
+REVOKE pgr_route_owner FROM pgr_user;
+UPDATE notes SET title = 'four!' WHERE id = 4;
+BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT * FROM tick(); COMMIT;
+SELECT who, payload FROM last_deltas();
+SELECT consistent();
 -- A router that fails (here: gone) makes the tick evaluate every cohort.
 DROP FUNCTION pgr.route_team_notes(uuid, integer[]);
 UPDATE notes SET title = 'three!' WHERE id = 3;
@@ -167,3 +182,4 @@ SELECT count(*) AS routers FROM pg_proc WHERE proname = 'route_team_notes';
 RESET track_functions;
 DROP EXTENSION pg_reactive CASCADE;
 DROP SCHEMA route CASCADE;
+DROP ROLE pgr_route_owner;
