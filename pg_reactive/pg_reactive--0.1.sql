@@ -456,12 +456,15 @@ BEGIN
   EXECUTE format('GRANT EXECUTE ON FUNCTION pgr.%I(text[]) TO PUBLIC', 'eval_' || register.name);
 
   -- The router: pgr.route_<query>(uid, keys) returns the keys among keys
-  -- whose rows the user uid may see under some permissive policy. It runs as
-  -- the refresher (row-level security off: an error, never fewer rows), so
-  -- it may find more cohorts than can see a row, never fewer. A plain SQL
-  -- function without settings, so the planner inlines it into the
-  -- refresher's query; its text names every object outside pg_catalog by
-  -- schema, and it is created under search_path pg_catalog like it runs.
+  -- whose rows the user uid may see under some permissive policy. The
+  -- refresher runs it with row-level security off (an error, never fewer
+  -- rows), so it may find more cohorts than can see a row, never fewer. It
+  -- runs with its caller's privileges, so anyone may call it: others learn
+  -- nothing they could not read themselves. A plain SQL function without
+  -- settings, so the planner inlines it into the refresher's query (which
+  -- checks the EXECUTE privilege); its text names every object outside
+  -- pg_catalog by schema, and it is created under search_path pg_catalog
+  -- like it runs.
   FOR fn IN SELECT p.oid::regprocedure FROM pg_proc p
             WHERE p.pronamespace = 'pgr'::regnamespace AND p.proname = left('route_' || register.name, 63) LOOP
     EXECUTE format('DROP FUNCTION %s', fn);
@@ -476,7 +479,7 @@ BEGIN
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = krel;
       EXECUTE format('CREATE FUNCTION pgr.%I(uid uuid, keys %s[]) RETURNS SETOF %s LANGUAGE sql STABLE AS %L',
                      'route_' || register.name, format_type(ktype, NULL), format_type(ktype, NULL), rqual);
-      EXECUTE format('REVOKE ALL ON FUNCTION pgr.%I(uuid, %s[]) FROM PUBLIC', 'route_' || register.name, format_type(ktype, NULL));
+      EXECUTE format('GRANT EXECUTE ON FUNCTION pgr.%I(uuid, %s[]) TO PUBLIC', 'route_' || register.name, format_type(ktype, NULL));
     EXCEPTION WHEN others THEN
       -- Registration (and the policy change that caused it) goes on
       -- without routing.

@@ -173,9 +173,12 @@ SELECT count(*) AS routers FROM pg_proc WHERE proname = 'route_team_notes';
 DROP POLICY admins ON notes;
 SELECT route FROM pgr.queries WHERE name = 'team_notes';
 SELECT count(*) AS routers FROM pg_proc WHERE proname = 'route_team_notes';
--- The refresher and the query's owner are the only ones who may run it.
+-- The router runs with its caller's privileges: the refresher finds that b
+-- may see note 3; pgr_user without claims, who can read only the lobby,
+-- learns nothing about it.
+SELECT * FROM pgr.route_team_notes('00000000-0000-0000-0000-00000000000b', '{2,3}');
 SET ROLE pgr_user;
-SELECT * FROM pgr.route_team_notes('00000000-0000-0000-0000-00000000000a', '{1}');
+SELECT * FROM pgr.route_team_notes('00000000-0000-0000-0000-00000000000b', '{2,3}');
 RESET ROLE;
 SELECT pgr.unregister('team_notes');
 SELECT count(*) AS routers FROM pg_proc WHERE proname = 'route_team_notes';
