@@ -36,6 +36,12 @@ CREATE TABLE pgr.query (
   key_rel oid,
   key_att smallint,
   key_type regtype,
+  -- Policy routing: when the query is keyed, its cohorts differ only by sub,
+  -- and every permissive SELECT policy of key_rel is routable (see
+  -- pgr._route_qual), pgr.route_<name>(uid, keys) gives the changed keys a
+  -- user may see, and a keyed tick evaluates only the cohorts whose uid may
+  -- see a changed row or whose state holds one.
+  route boolean NOT NULL DEFAULT false,
   created_at timestamptz NOT NULL DEFAULT now()
 );
 
@@ -54,6 +60,10 @@ CREATE UNLOGGED TABLE pgr.stream (
   -- The cohort's partition value (see pgr.query.part_col); NULL: every change
   -- of the query's tables may affect it.
   part text,
+  -- The cohort's sub as a uuid, for policy routing (see pgr.query.route);
+  -- NULL: every change of the query's tables may affect it (no sub, a sub
+  -- that is not a uuid, or a role that bypasses row-level security).
+  uid uuid,
   created_at timestamptz NOT NULL DEFAULT now(),
   last_used timestamptz NOT NULL DEFAULT now(),
   UNIQUE (query, params, role, claims_key)
@@ -67,6 +77,8 @@ CREATE UNLOGGED TABLE pgr.state (
   r jsonb NOT NULL,
   PRIMARY KEY (stream, k)
 );
+-- Which streams hold a changed key (policy routing).
+CREATE INDEX state_k_idx ON pgr.state (k);
 
 -- The bounded delta log: contiguous versions per stream.
 CREATE UNLOGGED TABLE pgr.delta_log (
@@ -172,6 +184,13 @@ AS 'MODULE_PATHNAME', 'pgr_call_eval' LANGUAGE C VOLATILE;
 CREATE FUNCTION pgr._key_source(view oid, rel oid, col text) RETURNS smallint
 AS 'MODULE_PATHNAME', 'pgr_key_source' LANGUAGE C STRICT STABLE;
 
+-- The OR of the USING expressions of rel's permissive SELECT policies, with
+-- auth.uid() as $1, when each is routable: it calls no function but
+-- auth.uid() and immutable functions of pg_catalog, and reads no session
+-- state (C; see pgr_route_qual). NULL otherwise.
+CREATE FUNCTION pgr._route_qual(rel oid) RETURNS text
+AS 'MODULE_PATHNAME', 'pgr_route_qual' LANGUAGE C STRICT STABLE;
+
 -- (Re)creates the capture triggers of a table for the queries reading it.
 CREATE FUNCTION pgr._install_triggers(t oid) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pgr AS $$
@@ -258,6 +277,9 @@ DECLARE
   krel oid;
   kat smallint;
   ktype regtype;
+  rqual text;
+  fn regprocedure;
+  saved_path text;
 BEGIN
   IF name IS NULL OR name !~ '^[A-Za-z_][A-Za-z0-9_]{0,62}$' THEN
     RAISE EXCEPTION 'pgr.register: invalid live query name %', coalesce(quote_literal(name), 'NULL')
@@ -387,18 +409,31 @@ BEGIN
     END IF;
   END IF;
 
+  -- Policy routing: a keyed query (partition routing not already narrowing
+  -- it) whose cohorts differ only by sub, on a table with row-level
+  -- security whose permissive SELECT policies are all routable.
+  IF krel IS NOT NULL AND pcol IS NULL AND NOT all_claims
+     AND ARRAY(SELECT DISTINCT unnest(paths) ORDER BY 1) = '{sub}'::text[]
+     AND (SELECT relrowsecurity FROM pg_class WHERE oid = krel) THEN
+    BEGIN
+      rqual := pgr._route_qual(krel);
+    EXCEPTION WHEN others THEN
+      RAISE WARNING 'pgr.register: % is not routed by its policies: %', name, SQLERRM;
+    END;
+  END IF;
+
   INSERT INTO pgr.query (name, sql, key_cols, columns, tables, claim_paths, search_path, part_col, part_type,
-                         key_rel, key_att, key_type)
+                         key_rel, key_att, key_type, route)
   VALUES (register.name, register.sql, keys, cols, rels,
           CASE WHEN all_claims THEN NULL ELSE ARRAY(SELECT DISTINCT unnest(paths) ORDER BY 1) END,
           current_setting('search_path'), pcol, ptype,
-          krel, kat, ktype)
+          krel, kat, ktype, rqual IS NOT NULL)
   ON CONFLICT ON CONSTRAINT query_pkey DO UPDATE
     SET sql = excluded.sql, key_cols = excluded.key_cols, columns = excluded.columns,
         tables = excluded.tables, claim_paths = excluded.claim_paths,
         search_path = excluded.search_path, part_col = excluded.part_col,
         part_type = excluded.part_type, key_rel = excluded.key_rel, key_att = excluded.key_att,
-        key_type = excluded.key_type, created_at = now();
+        key_type = excluded.key_type, route = excluded.route, created_at = now();
   -- A replaced query invalidates its streams: subscribers resubscribe.
   DELETE FROM pgr.stream s WHERE s.query = register.name;
 
@@ -420,6 +455,40 @@ BEGIN
     END);
   EXECUTE format('GRANT EXECUTE ON FUNCTION pgr.%I(text[]) TO PUBLIC', 'eval_' || register.name);
 
+  -- The router: pgr.route_<query>(uid, keys) returns the keys among keys
+  -- whose rows the user uid may see under some permissive policy. The
+  -- refresher runs it with row-level security off (an error, never fewer
+  -- rows), so it may find more cohorts than can see a row, never fewer. It
+  -- runs with its caller's privileges, so anyone may call it: others learn
+  -- nothing they could not read themselves. A plain SQL function without
+  -- settings, so the planner inlines it into the refresher's query (which
+  -- checks the EXECUTE privilege); its text names every object outside
+  -- pg_catalog by schema, and it is created under search_path pg_catalog
+  -- like it runs.
+  FOR fn IN SELECT p.oid::regprocedure FROM pg_proc p
+            WHERE p.pronamespace = 'pgr'::regnamespace AND p.proname = left('route_' || register.name, 63) LOOP
+    EXECUTE format('DROP FUNCTION %s', fn);
+  END LOOP;
+  IF rqual IS NOT NULL THEN
+    saved_path := current_setting('search_path');
+    BEGIN
+      PERFORM set_config('search_path', 'pg_catalog', true);
+      SELECT format('SELECT %2$I.%3$I FROM %1$I.%2$I AS %2$I WHERE %2$I.%3$I = ANY ($2) AND (%4$s)',
+                    n.nspname, c.relname, keys[1], rqual)
+      INTO rqual
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = krel;
+      EXECUTE format('CREATE FUNCTION pgr.%I(uid uuid, keys %s[]) RETURNS SETOF %s LANGUAGE sql STABLE AS %L',
+                     'route_' || register.name, format_type(ktype, NULL), format_type(ktype, NULL), rqual);
+      EXECUTE format('GRANT EXECUTE ON FUNCTION pgr.%I(uuid, %s[]) TO PUBLIC', 'route_' || register.name, format_type(ktype, NULL));
+    EXCEPTION WHEN others THEN
+      -- Registration (and the policy change that caused it) goes on
+      -- without routing.
+      RAISE WARNING 'pgr.register: % is not routed by its policies: %', name, SQLERRM;
+      UPDATE pgr.query q SET route = false WHERE q.name = register.name;
+    END;
+    PERFORM set_config('search_path', saved_path, true);
+  END IF;
+
   FOREACH t IN ARRAY ARRAY(SELECT DISTINCT unnest(rels || coalesce(old_rels, '{}'))) LOOP
     PERFORM pgr._install_triggers(t);
   END LOOP;
@@ -433,12 +502,17 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pgr AS $$
 DECLARE
   gone oid[];
   t oid;
+  fn regprocedure;
 BEGIN
   DELETE FROM pgr.query q WHERE q.name = unregister.name RETURNING q.tables INTO gone;
   IF NOT FOUND THEN
     RETURN false;
   END IF;
   EXECUTE format('DROP FUNCTION pgr.%I(text[])', 'eval_' || unregister.name);
+  FOR fn IN SELECT p.oid::regprocedure FROM pg_proc p
+            WHERE p.pronamespace = 'pgr'::regnamespace AND p.proname = left('route_' || unregister.name, 63) LOOP
+    EXECUTE format('DROP FUNCTION %s', fn);
+  END LOOP;
   FOREACH t IN ARRAY gone LOOP
     PERFORM pgr._install_triggers(t);
   END LOOP;
@@ -634,6 +708,10 @@ DECLARE
   s record;
   emitted integer := 0;
   rows jsonb;
+  routed text[] := '{}';
+  route_ids bigint[] := '{}';
+  ids bigint[];
+  rls text;
 BEGIN
   IF current_setting('transaction_isolation') <> 'repeatable read' THEN
     RAISE EXCEPTION 'pgr.refresh() must run in a REPEATABLE READ transaction'
@@ -665,7 +743,7 @@ BEGIN
   -- Keyed queries whose only changed table is their own, with known keys:
   -- kmap maps each to the text forms of the changed keys ('v') and the
   -- keys as the state stores them ('k').
-  FOR kq IN SELECT q.name, q.key_cols[1] AS col, q.key_type,
+  FOR kq IN SELECT q.name, q.key_cols[1] AS col, q.key_type, q.key_rel, q.route,
                    ARRAY(SELECT substr(h, length(q.key_rel::text || ':' || q.key_att::text || ':') + 1)
                          FROM unnest(khits) h
                          WHERE starts_with(h, q.key_rel::text || ':' || q.key_att::text || ':')) AS vals
@@ -677,6 +755,37 @@ BEGIN
                    kq.key_type)
       INTO kscope USING kq.col, kq.vals;
     kmap := kmap || jsonb_build_object(kq.name, jsonb_build_object('v', to_jsonb(kq.vals), 'k', kscope));
+    -- Policy routing: only the cohorts whose user may see one of the
+    -- changed rows (pgr.route_<query>), whose role bypasses row-level
+    -- security (now), that have no uid, or whose state holds one of the
+    -- changed keys (deletes, rows leaving their view) are evaluated.
+    IF kq.route THEN
+      BEGIN
+        rls := current_setting('row_security');
+        PERFORM set_config('row_security', 'off', true);
+        EXECUTE format('SELECT coalesce(array_agg(st.id), ''{}'') FROM pgr.stream st '
+                       'WHERE st.query = $1 AND st.error IS NULL AND (st.uid IS NULL OR st.role = ANY ($2) '
+                       'OR EXISTS (SELECT FROM pgr.%I(st.uid, $3::%s[])) '
+                       'OR st.id IN (SELECT h.stream FROM pgr.state h WHERE h.k = ANY ($4)))',
+                       'route_' || kq.name, format_type(kq.key_type, NULL))
+          INTO ids
+          USING kq.name,
+                ARRAY(SELECT r.rolname FROM pg_roles r, pg_class c
+                      WHERE c.oid = kq.key_rel
+                        AND (r.rolsuper OR r.rolbypassrls OR pg_has_role(r.oid, c.relowner, 'MEMBER'))),
+                kq.vals, ARRAY(SELECT jsonb_array_elements(kscope));
+        PERFORM set_config('row_security', rls, true);
+        routed := routed || kq.name;
+        route_ids := route_ids || ids;
+      EXCEPTION WHEN serialization_failure OR deadlock_detected OR query_canceled THEN
+        RAISE;
+      WHEN others THEN
+        -- The router failed (a privilege the refresher lacks, a table
+        -- under row-level security for it, an error in a policy's
+        -- expression): every cohort of the query is evaluated.
+        NULL;
+      END;
+    END IF;
   END LOOP;
 
   -- Streams grouped by role, so RLS plans stay cached across cohorts.
@@ -685,6 +794,7 @@ BEGIN
            WHERE q.tables && rels AND st.error IS NULL
              AND (q.part_col IS NULL OR st.part IS NULL OR q.tables[1] = ANY (coalesce(all_rels, '{}'))
                   OR (q.tables[1]::text || ':' || st.part) = ANY (coalesce(hits, '{}')))
+             AND (NOT st.query = ANY (routed) OR st.id IN (SELECT unnest(route_ids)))
            ORDER BY st.role, st.query, st.id LOOP
     IF cur IS DISTINCT FROM s.query THEN
       cur := s.query;
@@ -748,6 +858,8 @@ DECLARE
   sid bigint;
   res jsonb;
   part text;
+  ruid uuid;
+  bypass boolean;
 BEGIN
   IF current_setting('transaction_isolation') <> 'read committed' THEN
     RAISE EXCEPTION 'pgr.attach() must run in a READ COMMITTED transaction'
@@ -766,22 +878,33 @@ BEGIN
   SELECT s.id INTO sid FROM pgr.stream s
   WHERE s.query = q.name AND s.params = attach.params AND s.role = attach.role AND s.claims_key = ck;
   IF sid IS NULL THEN
-    -- The partition value, unless the role bypasses row-level security
-    -- (then every change may matter).
-    IF q.part_col IS NOT NULL AND ck ? 'sub' AND NOT EXISTS (
-         SELECT 1 FROM pg_roles r, pg_class c
-         WHERE r.rolname = attach.role AND c.oid = q.tables[1]
-           AND (r.rolsuper OR r.rolbypassrls OR pg_has_role(r.oid, c.relowner, 'MEMBER'))) THEN
+    -- The partition value or the routing uid, unless the role bypasses
+    -- row-level security (then every change may matter).
+    IF (q.part_col IS NOT NULL OR q.route) AND ck ? 'sub' THEN
+      SELECT EXISTS (
+        SELECT 1 FROM pg_roles r, pg_class c
+        WHERE r.rolname = attach.role AND c.oid = coalesce(q.key_rel, q.tables[1])
+          AND (r.rolsuper OR r.rolbypassrls OR pg_has_role(r.oid, c.relowner, 'MEMBER')))
+      INTO bypass;
+    END IF;
+    IF q.part_col IS NOT NULL AND ck ? 'sub' AND NOT bypass THEN
       BEGIN
         EXECUTE format('SELECT ($1)::%s::text', q.part_type) INTO part USING ck ->> 'sub';
       EXCEPTION WHEN others THEN
         part := NULL;
       END;
     END IF;
+    IF q.route AND ck ? 'sub' AND NOT bypass THEN
+      BEGIN
+        ruid := (ck ->> 'sub')::uuid;
+      EXCEPTION WHEN others THEN
+        ruid := NULL;
+      END;
+    END IF;
     res := pgr._eval(q.name, q.search_path, attach.params, attach.role, ck);
     UPDATE pgr.clock SET n = n + 1;
-    INSERT INTO pgr.stream (query, params, role, claims_key, epoch, part)
-    VALUES (q.name, attach.params, attach.role, ck, substr(md5(random()::text || clock_timestamp()::text), 1, 12), part)
+    INSERT INTO pgr.stream (query, params, role, claims_key, epoch, part, uid)
+    VALUES (q.name, attach.params, attach.role, ck, substr(md5(random()::text || clock_timestamp()::text), 1, 12), part, ruid)
     RETURNING id INTO sid;
     INSERT INTO pgr.state (stream, k, h, r)
     SELECT DISTINCT ON (k) sid, k, pgr._hash(e.r), e.r
@@ -859,14 +982,16 @@ SELECT q.name, q.sql, q.key_cols, q.columns, q.part_col,
        q.claim_paths, q.created_at,
        (SELECT count(*) FROM pgr.stream s WHERE s.query = q.name) AS cohorts,
        (SELECT coalesce(sum(l.subscribers), 0) FROM pgr.stream s JOIN pgr.lease l ON l.stream = s.id
-        WHERE s.query = q.name) AS subscribers
+        WHERE s.query = q.name) AS subscribers,
+       q.key_rel IS NOT NULL AS keyed, q.route
 FROM pgr.query q;
 
 CREATE VIEW pgr.cohorts AS
 SELECT s.id AS stream, s.query, s.params, s.role, s.claims_key, s.part, s.epoch, s.v, s.error,
        s.created_at, s.last_used,
        (SELECT coalesce(sum(l.subscribers), 0) FROM pgr.lease l WHERE l.stream = s.id) AS subscribers,
-       (SELECT count(*) FROM pgr.state st WHERE st.stream = s.id) AS rows
+       (SELECT count(*) FROM pgr.state st WHERE st.stream = s.id) AS rows,
+       s.uid
 FROM pgr.stream s;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA pgr FROM PUBLIC;
@@ -874,4 +999,4 @@ REVOKE ALL ON FUNCTION pgr.register(text, text, text), pgr._install_triggers(oid
   pgr.attach(text, jsonb, name, jsonb, text), pgr.detach(bigint, text, integer), pgr.touch(text), pgr.release(text),
   pgr.deltas(bigint, bigint), pgr.snapshot(bigint), pgr.heads(bigint[]),
   pgr._eval(text, text, jsonb, name, jsonb, text[]), pgr._eval_fn(regprocedure, text, jsonb, name, jsonb, text[]), pgr._apply(bigint, text[], jsonb, jsonb), pgr._reregister(oid[]),
-  pgr._key_source(oid, oid, text) FROM PUBLIC;
+  pgr._key_source(oid, oid, text), pgr._route_qual(oid) FROM PUBLIC;

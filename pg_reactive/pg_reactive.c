@@ -17,14 +17,20 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
+#include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_func.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteHandler.h"
 #include "commands/trigger.h"
@@ -49,7 +55,9 @@
 #include "storage/shmem.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/ruleutils.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -63,6 +71,7 @@ PG_FUNCTION_INFO_V1(pgr_wake);
 PG_FUNCTION_INFO_V1(pgr_capture);
 PG_FUNCTION_INFO_V1(pgr_key_source);
 PG_FUNCTION_INFO_V1(pgr_call_eval);
+PG_FUNCTION_INFO_V1(pgr_route_qual);
 
 /* More distinct keys than this in one statement: record them as unknown. */
 #define MAX_KEYS 1000
@@ -469,6 +478,188 @@ pgr_key_source(PG_FUNCTION_ARGS)
 	if (att == InvalidAttrNumber)
 		PG_RETURN_NULL();
 	PG_RETURN_INT16(att);
+}
+
+/*
+ * Policy routing. A qual is routable when its value for a row depends on
+ * nothing but the row, the tables it reads and auth.uid(): every function it
+ * calls is auth.uid() or an immutable function of pg_catalog, and nothing in
+ * it reads session state (CURRENT_USER and the like, parameters, sequences,
+ * domains, views, foreign tables, sampling, row locks).
+ */
+typedef struct RouteContext
+{
+	Oid			uid;			/* auth.uid() */
+}			RouteContext;
+
+static bool
+route_function_bad(Oid func_id, void *context)
+{
+	return func_volatile(func_id) != PROVOLATILE_IMMUTABLE ||
+		get_func_namespace(func_id) != PG_CATALOG_NAMESPACE;
+}
+
+static bool
+route_walker(Node *node, RouteContext * ctx)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == ctx->uid)
+		return ((FuncExpr *) node)->args != NIL;
+	if (check_functions_in_node(node, route_function_bad, ctx))
+		return true;
+	if (IsA(node, Param))
+		return ((Param *) node)->paramkind != PARAM_SUBLINK;
+	if (IsA(node, SQLValueFunction) || IsA(node, NextValueExpr) || IsA(node, CurrentOfExpr) ||
+		IsA(node, CoerceToDomain) || IsA(node, CoerceToDomainValue) || IsA(node, SetToDefault) ||
+		IsA(node, TableSampleClause))
+		return true;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+		ListCell   *lc;
+
+		if (q->commandType != CMD_SELECT || q->hasModifyingCTE || q->hasForUpdate ||
+			q->rowMarks != NIL || q->utilityStmt != NULL)
+			return true;
+		foreach(lc, q->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+			if (rte->rtekind == RTE_RELATION)
+			{
+				char		kind = get_rel_relkind(rte->relid);
+
+				if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE &&
+					kind != RELKIND_MATVIEW)
+					return true;
+				if (rte->tablesample != NULL)
+					return true;
+			}
+			else if (rte->rtekind == RTE_NAMEDTUPLESTORE)
+				return true;
+		}
+		return query_tree_walker(q, route_walker, ctx, 0);
+	}
+	return expression_tree_walker(node, route_walker, ctx);
+}
+
+/* Whether node is (SELECT auth.uid()): a scalar sub-select of nothing else. */
+static bool
+is_uid_subselect(Node *node, RouteContext * ctx)
+{
+	SubLink    *sl;
+	Query	   *q;
+	TargetEntry *te;
+
+	if (!IsA(node, SubLink))
+		return false;
+	sl = (SubLink *) node;
+	if (sl->subLinkType != EXPR_SUBLINK || sl->testexpr != NULL || !IsA(sl->subselect, Query))
+		return false;
+	q = (Query *) sl->subselect;
+	if (q->commandType != CMD_SELECT || q->rtable != NIL || q->cteList != NIL ||
+		q->jointree == NULL || q->jointree->fromlist != NIL || q->jointree->quals != NULL ||
+		q->hasAggs || q->hasWindowFuncs || q->hasTargetSRFs || q->hasSubLinks ||
+		q->groupClause != NIL || q->groupingSets != NIL || q->havingQual != NULL ||
+		q->distinctClause != NIL || q->sortClause != NIL || q->limitCount != NULL ||
+		q->limitOffset != NULL || q->setOperations != NULL || list_length(q->targetList) != 1)
+		return false;
+	te = linitial_node(TargetEntry, q->targetList);
+	return !te->resjunk && IsA(te->expr, FuncExpr) && ((FuncExpr *) te->expr)->funcid == ctx->uid;
+}
+
+/*
+ * Replaces every auth.uid(), and every (SELECT auth.uid()), by the uuid
+ * parameter $1 (a sub-select there would cost a sub-plan per cohort).
+ */
+static Node *
+route_mutator(Node *node, RouteContext * ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if ((IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == ctx->uid) || is_uid_subselect(node, ctx))
+	{
+		Param	   *p = makeNode(Param);
+
+		p->paramkind = PARAM_EXTERN;
+		p->paramid = 1;
+		p->paramtype = UUIDOID;
+		p->paramtypmod = -1;
+		p->paramcollid = InvalidOid;
+		p->location = -1;
+		return (Node *) p;
+	}
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node, route_mutator, ctx, 0);
+	return expression_tree_mutator(node, route_mutator, ctx);
+}
+
+/*
+ * pgr._route_qual(rel): the condition under which a row of rel may be visible
+ * to the user whose auth.uid() is $1 (a uuid), as SQL over the alias
+ * quote_ident(relname) of rel: the OR of the USING expressions of rel's
+ * permissive policies that apply to SELECT, with auth.uid() replaced by $1.
+ * Names outside pg_catalog come out schema-qualified (as in pg_dump). NULL
+ * when rel has no such policy or one of them is not routable (see
+ * route_walker). Restrictive policies only narrow what a user sees and are
+ * left out: the condition holds for at least every user who can see a row.
+ */
+Datum
+pgr_route_qual(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	RouteContext ctx;
+	Relation	polrel;
+	ScanKeyData skey;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	List	   *quals = NIL;
+	bool		routable = true;
+	char	   *relname;
+	Node	   *expr;
+	char	   *sql;
+	int			nestlevel;
+
+	relname = get_rel_name(relid);
+	if (relname == NULL)
+		PG_RETURN_NULL();
+	ctx.uid = LookupFuncName(list_make2(makeString("auth"), makeString("uid")), 0, NULL, true);
+	if (OidIsValid(ctx.uid) && get_func_rettype(ctx.uid) != UUIDOID)
+		ctx.uid = InvalidOid;
+
+	polrel = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyInit(&skey, Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(polrel, PolicyPolrelidPolnameIndexId, true, NULL, 1, &skey);
+	while (routable && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_policy pol = (Form_pg_policy) GETSTRUCT(tup);
+		Datum		d;
+		bool		isnull;
+		Node	   *qual;
+
+		if (!pol->polpermissive || (pol->polcmd != ACL_SELECT_CHR && pol->polcmd != '*'))
+			continue;
+		d = heap_getattr(tup, Anum_pg_policy_polqual, RelationGetDescr(polrel), &isnull);
+		if (isnull)
+			continue;			/* no USING: the policy lets no row be read */
+		qual = (Node *) stringToNode(TextDatumGetCString(d));
+		if (route_walker(qual, &ctx))
+			routable = false;
+		else
+			quals = lappend(quals, route_mutator(qual, &ctx));
+	}
+	systable_endscan(scan);
+	table_close(polrel, AccessShareLock);
+	if (!routable || quals == NIL)
+		PG_RETURN_NULL();
+
+	expr = list_length(quals) == 1 ? linitial(quals) : (Node *) makeBoolExpr(OR_EXPR, quals, -1);
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	sql = deparse_expression(expr, deparse_context_for(relname, relid), true, false);
+	AtEOXact_GUC(true, nestlevel);
+	PG_RETURN_TEXT_P(cstring_to_text(sql));
 }
 
 /*
