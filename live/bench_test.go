@@ -202,53 +202,6 @@ func (c *benchClient) run(ctx context.Context) {
 	}
 }
 
-// cpuOfCluster sums the CPU time of the test cluster's processes (postmaster,
-// live children, and reaped children), in clock ticks.
-func cpuOfCluster(postmaster int) int64 {
-	stat := func(pid int) []string {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return nil
-		}
-		s := string(b)
-		return strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	}
-	num := func(f []string, i int) int64 { n, _ := strconv.ParseInt(f[i], 10, 64); return n }
-	f := stat(postmaster)
-	if f == nil {
-		return 0
-	}
-	// Fields after the command: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
-	total := num(f, 11) + num(f, 12) + num(f, 13) + num(f, 14)
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if g := stat(pid); g != nil && num(g, 1) == int64(postmaster) {
-			total += num(g, 11) + num(g, 12)
-		}
-	}
-	return total
-}
-
-const clockTicks = 100 // USER_HZ on Linux
-
-func postmasterPID(ctx context.Context, b *testing.B, pool *pgxpool.Pool) int {
-	var pid int
-	if err := pool.QueryRow(ctx, `select pg_backend_pid()`).Scan(&pid); err != nil {
-		b.Fatal(err)
-	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := string(data)
-	ppid, _ := strconv.Atoi(strings.Fields(s[strings.LastIndexByte(s, ')')+2:])[1])
-	return ppid
-}
-
 func benchEnv(b *testing.B) (*liveEnv, *pgxpool.Pool) {
 	env := newLiveEnvTB(b, func(c *config.Config) { c.LiveHeartbeatInterval = 5 * time.Second })
 	env.DB.Exec(b, benchSchema)
@@ -365,10 +318,9 @@ func runWorkload(b *testing.B, env *liveEnv, pool *pgxpool.Pool, w workload) ben
 
 	// Writes at a fixed arrival rate; each write's commit acknowledgement
 	// time is kept by sequence number.
-	pm := postmasterPID(ctx, b, pool)
 	n := int64(w.rate * w.duration.Seconds())
 	acks := make([]atomic.Int64, n+1)
-	cpu0 := cpuOfCluster(pm)
+	cpu0 := env.DB.ServerCPU()
 	start := time.Now()
 	interval := time.Duration(float64(time.Second) / w.rate)
 	wsem := make(chan struct{}, 32)
@@ -440,8 +392,7 @@ func runWorkload(b *testing.B, env *liveEnv, pool *pgxpool.Pool, w workload) ben
 		time.Sleep(20 * time.Millisecond) // polling heads until clients caught up, bounded by the deadline
 	}
 	elapsed := time.Since(start)
-	cpu1 := cpuOfCluster(pm)
-	res.dbCPUPerChange = time.Duration(float64(cpu1-cpu0) / clockTicks / float64(n) * float64(time.Second))
+	res.dbCPUPerChange = (env.DB.ServerCPU() - cpu0) / time.Duration(n)
 
 	var lat []time.Duration
 	var applied, frames int64

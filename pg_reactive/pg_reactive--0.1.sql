@@ -12,7 +12,7 @@
 
 -- The catalog of live queries.
 CREATE TABLE pgr.query (
-  name text PRIMARY KEY CHECK (name ~ '^[A-Za-z_][A-Za-z0-9_]{0,62}$'),
+  name text PRIMARY KEY CHECK (name ~ '^[A-Za-z_][A-Za-z0-9_]{0,56}$'),
   sql text NOT NULL,
   key_cols text[] NOT NULL CHECK (cardinality(key_cols) > 0),
   columns text[] NOT NULL,
@@ -281,9 +281,12 @@ DECLARE
   fn regprocedure;
   saved_path text;
 BEGIN
-  IF name IS NULL OR name !~ '^[A-Za-z_][A-Za-z0-9_]{0,62}$' THEN
+  IF name IS NULL OR name !~ '^[A-Za-z_][A-Za-z0-9_]{0,56}$' THEN
+    -- At most 57 characters, so eval_<name> and route_<name> stay within
+    -- PostgreSQL's 63-character identifiers and never collide.
     RAISE EXCEPTION 'pgr.register: invalid live query name %', coalesce(quote_literal(name), 'NULL')
-      USING ERRCODE = 'invalid_parameter_value';
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'A name is a letter or _ followed by at most 56 letters, digits or _.';
   END IF;
   SELECT array_agg(btrim(k)) INTO keys FROM unnest(string_to_array(key, ',')) AS k WHERE btrim(k) <> '';
   IF keys IS NULL THEN

@@ -19,6 +19,9 @@ GRANT SELECT ON todos, members, notes TO pgr_user;
 
 -- Invalid registrations.
 SELECT pgr.register('bad name', 'select 1 as id', 'id');
+SELECT pgr.register(repeat('x', 58), 'select 1 as id', 'id');
+SELECT pgr.register(repeat('x', 57), 'select id from todos', 'id');
+SELECT pgr.unregister(repeat('x', 57));
 SELECT pgr.register('nokey', 'select id from todos', 'nope');
 SELECT pgr.register('broken', 'select id from missing_table', 'id');
 SELECT pgr.register('writes', 'with d as (delete from todos returning id) select id from d', 'id');
