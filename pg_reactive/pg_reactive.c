@@ -5,7 +5,8 @@
  * When the library is in shared_preload_libraries and pg_reactive.database
  * names a database, a background worker connected to it runs pgr.refresh()
  * in a REPEATABLE READ transaction whenever a writer commits a change to a
- * watched table (and every pg_reactive.naptime ms as a safety net).
+ * watched table (and every pg_reactive.naptime ms, 1 s by default, as a
+ * safety net).
  *
  * Writers wake it without NOTIFY and without locks: the capture trigger
  * (pgr.capture, also here) registers a transaction callback; at COMMIT (after
@@ -88,7 +89,10 @@ typedef struct PgrShared
 
 static PgrShared *pgr_shared = NULL;
 static char *pgr_database = NULL;
-static int	pgr_naptime = 10;
+static int	pgr_naptime = 1000;
+
+/* Wait before retrying a tick that failed, in milliseconds. */
+#define PGR_RETRY_MS 10
 static bool wake_registered = false;
 static bool wake_pending = false;
 
@@ -698,10 +702,11 @@ pgr_call_eval(PG_FUNCTION_ARGS)
  * is installed in this database. Errors (a serialization failure against a
  * concurrent attach, a broken query) are logged and the next tick retries.
  */
-static void
+static bool
 pgr_tick(void)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
+	bool		ok = true;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -732,10 +737,12 @@ pgr_tick(void)
 			edata->sqlerrcode != ERRCODE_T_R_DEADLOCK_DETECTED)
 			ereport(LOG, (errmsg("pg_reactive: refresh failed: %s", edata->message)));
 		FreeErrorData(edata);
+		ok = false;
 	}
 	PG_END_TRY();
 	pgstat_report_activity(STATE_IDLE, NULL);
 	pgstat_report_stat(false);
+	return ok;
 }
 
 static void
@@ -757,13 +764,20 @@ pgr_worker_main(Datum arg)
 	before_shmem_exit(pgr_worker_exit, 0);
 	ereport(LOG, (errmsg("pg_reactive: refresher started in database \"%s\"", pgr_database)));
 
-	/* Tick first: changes committed while no worker ran are waiting. */
+	/*
+	 * Tick first: changes committed while no worker ran are waiting. After
+	 * that, commits wake the worker; naptime is only a safety net, except
+	 * after a failed tick (a concurrent attach or refresh won), whose changes
+	 * are still waiting: that one is retried soon.
+	 */
 	for (;;)
 	{
+		bool		ok;
+
 		ResetLatch(MyLatch);
-		pgr_tick();
+		ok = pgr_tick();
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 pgr_naptime, PG_WAIT_EXTENSION);
+						 ok ? pgr_naptime : Min(pgr_naptime, PGR_RETRY_MS), PG_WAIT_EXTENSION);
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
@@ -786,7 +800,7 @@ _PG_init(void)
 							   NULL, &pgr_database, "", PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("pg_reactive.naptime",
 							"Longest wait between two refresh ticks, in milliseconds; commits wake the worker earlier.",
-							NULL, &pgr_naptime, 10, 1, 60000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+							NULL, &pgr_naptime, 1000, 1, 60000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("pg_reactive");
 
 	prev_shmem_request_hook = shmem_request_hook;
