@@ -7,6 +7,7 @@ import (
 	"context"
 
 	"github.com/pgstack/pgstack/gen/api/admin"
+	"github.com/pgstack/pgstack/internal/dbschema"
 	"github.com/pgstack/pgstack/internal/settings"
 	"github.com/pgstack/pgstack/live"
 )
@@ -22,6 +23,7 @@ type Admin struct {
 	settings  *settings.Service
 	functions *FunctionsAdmin
 	live      *live.Catalog
+	schema    *dbschema.Service
 }
 
 var _ admin.StrictServerInterface = (*Admin)(nil)

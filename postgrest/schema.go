@@ -80,6 +80,10 @@ type Relationship struct {
 	fkOnFrom bool
 }
 
+// FKOnFrom reports whether the foreign key is on From (a many-to-one
+// relationship, or the referencing side of a one-to-one).
+func (r *Relationship) FKOnFrom() bool { return r.fkOnFrom }
+
 // ToOne reports whether the embed is an object rather than an array.
 func (r *Relationship) ToOne() bool {
 	return r.Cardinality == ManyToOne || r.Cardinality == OneToOne

@@ -48,8 +48,25 @@ type Querier interface {
 	ListAMRClaims(ctx context.Context, sessionID uuid.UUID) ([]ListAMRClaimsRow, error)
 	// The extensions among names this server can install, and the installed version if any.
 	ListAvailableExtensions(ctx context.Context, names []string) ([]ListAvailableExtensionsRow, error)
+	// The type, identity and updatability of the columns of the schemas' relations.
+	ListColumnDetails(ctx context.Context, schemas []string) ([]ListColumnDetailsRow, error)
+	// The attributes of the schemas' stand-alone composite types, in order.
+	ListCompositeAttributes(ctx context.Context, schemas []string) ([]ListCompositeAttributesRow, error)
 	ListEdgeFunctionLogs(ctx context.Context, arg ListEdgeFunctionLogsParams) ([]PgstackEdgeFunctionLog, error)
 	ListEdgeFunctions(ctx context.Context) ([]PgstackEdgeFunction, error)
+	ListEnums(ctx context.Context) ([]ListEnumsRow, error)
+	// The catalog facts GET /api/schema adds to the REST schema cache
+	// (postgrest.LoadCache): types, column details, function signatures, enums,
+	// composite types, row-level security and policies.
+	ListExistingSchemas(ctx context.Context, names []string) ([]string, error)
+	// The argument and result types of the schemas' functions, keyed like the
+	// REST schema cache: schema, name and the input argument types.
+	ListFunctionSignatures(ctx context.Context, schemas []string) ([]ListFunctionSignaturesRow, error)
+	ListPolicies(ctx context.Context, schemas []string) ([]ListPoliciesRow, error)
+	// Whether row-level security is enabled (and forced) on the schemas' tables.
+	ListRelationSecurity(ctx context.Context, schemas []string) ([]ListRelationSecurityRow, error)
+	// Every type, with what resolving domains and array elements needs.
+	ListTypes(ctx context.Context) ([]ListTypesRow, error)
 	ListUserIdentities(ctx context.Context, userID uuid.UUID) ([]AuthIdentity, error)
 	ListUsers(ctx context.Context, arg ListUsersParams) ([]AuthUser, error)
 	// Locks the session a refresh token belongs to: refreshes of one session

@@ -19,6 +19,7 @@ import (
 	"github.com/pgstack/pgstack/internal/auth"
 	"github.com/pgstack/pgstack/internal/config"
 	"github.com/pgstack/pgstack/internal/database"
+	"github.com/pgstack/pgstack/internal/dbschema"
 	"github.com/pgstack/pgstack/internal/httperr"
 	"github.com/pgstack/pgstack/internal/jwt"
 	"github.com/pgstack/pgstack/internal/metrics"
@@ -103,7 +104,8 @@ func mountAdmin(r chi.Router, d Deps, fns *handlers.FunctionsAdmin) error {
 	if err != nil {
 		return err
 	}
-	impl := handlers.NewAdmin(d.DB, settings.New(d.Config, d.DB.Queries, d.Version), fns).WithLive(live.NewCatalog(d.DB.Owner))
+	impl := handlers.NewAdmin(d.DB, settings.New(d.Config, d.DB.Queries, d.Version), fns).WithLive(live.NewCatalog(d.DB.Owner)).
+		WithSchema(dbschema.New(d.DB.Owner, d.DB.Queries, d.Config.RESTSchemas))
 	strict := admin.NewStrictHandlerWithOptions(impl, []admin.StrictMiddlewareFunc{
 		func(f admin.StrictHandlerFunc, op string) admin.StrictHandlerFunc { return authorize(f, op) },
 	}, admin.StrictHTTPServerOptions{

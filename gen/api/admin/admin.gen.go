@@ -22,6 +22,24 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ColumnInfoIdentity.
+const (
+	Always    ColumnInfoIdentity = "always"
+	ByDefault ColumnInfoIdentity = "by_default"
+)
+
+// Valid indicates whether the value is a known member of the ColumnInfoIdentity enum.
+func (e ColumnInfoIdentity) Valid() bool {
+	switch e {
+	case Always:
+		return true
+	case ByDefault:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EdgeFunctionRuntime.
 const (
 	EdgeFunctionRuntimeDeno     EdgeFunctionRuntime = "deno"
@@ -49,6 +67,54 @@ func (e EdgeFunctionRuntime) Valid() bool {
 	}
 }
 
+// Defines values for FunctionArgMode.
+const (
+	FunctionArgModeIn       FunctionArgMode = "in"
+	FunctionArgModeInout    FunctionArgMode = "inout"
+	FunctionArgModeOut      FunctionArgMode = "out"
+	FunctionArgModeTable    FunctionArgMode = "table"
+	FunctionArgModeVariadic FunctionArgMode = "variadic"
+)
+
+// Valid indicates whether the value is a known member of the FunctionArgMode enum.
+func (e FunctionArgMode) Valid() bool {
+	switch e {
+	case FunctionArgModeIn:
+		return true
+	case FunctionArgModeInout:
+		return true
+	case FunctionArgModeOut:
+		return true
+	case FunctionArgModeTable:
+		return true
+	case FunctionArgModeVariadic:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FunctionInfoVolatility.
+const (
+	Immutable FunctionInfoVolatility = "immutable"
+	Stable    FunctionInfoVolatility = "stable"
+	Volatile  FunctionInfoVolatility = "volatile"
+)
+
+// Valid indicates whether the value is a known member of the FunctionInfoVolatility enum.
+func (e FunctionInfoVolatility) Valid() bool {
+	switch e {
+	case Immutable:
+		return true
+	case Stable:
+		return true
+	case Volatile:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	Ok          HealthStatus = "ok"
@@ -61,6 +127,33 @@ func (e HealthStatus) Valid() bool {
 	case Ok:
 		return true
 	case Unavailable:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyInfoCommand.
+const (
+	ALL    PolicyInfoCommand = "ALL"
+	DELETE PolicyInfoCommand = "DELETE"
+	INSERT PolicyInfoCommand = "INSERT"
+	SELECT PolicyInfoCommand = "SELECT"
+	UPDATE PolicyInfoCommand = "UPDATE"
+)
+
+// Valid indicates whether the value is a known member of the PolicyInfoCommand enum.
+func (e PolicyInfoCommand) Valid() bool {
+	switch e {
+	case ALL:
+		return true
+	case DELETE:
+		return true
+	case INSERT:
+		return true
+	case SELECT:
+		return true
+	case UPDATE:
 		return true
 	default:
 		return false
@@ -92,6 +185,84 @@ func (e RuntimeAvailabilityName) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// Defines values for TypeRefKind.
+const (
+	TypeRefKindBase       TypeRefKind = "base"
+	TypeRefKindComposite  TypeRefKind = "composite"
+	TypeRefKindEnum       TypeRefKind = "enum"
+	TypeRefKindMultirange TypeRefKind = "multirange"
+	TypeRefKindPseudo     TypeRefKind = "pseudo"
+	TypeRefKindRange      TypeRefKind = "range"
+	TypeRefKindTable      TypeRefKind = "table"
+	TypeRefKindView       TypeRefKind = "view"
+)
+
+// Valid indicates whether the value is a known member of the TypeRefKind enum.
+func (e TypeRefKind) Valid() bool {
+	switch e {
+	case TypeRefKindBase:
+		return true
+	case TypeRefKindComposite:
+		return true
+	case TypeRefKindEnum:
+		return true
+	case TypeRefKindMultirange:
+		return true
+	case TypeRefKindPseudo:
+		return true
+	case TypeRefKindRange:
+		return true
+	case TypeRefKindTable:
+		return true
+	case TypeRefKindView:
+		return true
+	default:
+		return false
+	}
+}
+
+// ColumnInfo defines model for ColumnInfo.
+type ColumnInfo struct {
+	Comment *string `json:"comment,omitempty"`
+
+	// Default The default expression, if any.
+	Default *string `json:"default,omitempty"`
+
+	// Generated A generated (computed, stored) column.
+	Generated bool                `json:"generated"`
+	Identity  *ColumnInfoIdentity `json:"identity,omitempty"`
+	Name      string              `json:"name"`
+	Nullable  bool                `json:"nullable"`
+
+	// Type A PostgreSQL type. `schema`, `name` and `kind` describe the type after
+	// resolving domains and, for arrays, of the element type.
+	Type      TypeRef `json:"type"`
+	Updatable bool    `json:"updatable"`
+}
+
+// ColumnInfoIdentity defines model for ColumnInfo.Identity.
+type ColumnInfoIdentity string
+
+// CompositeAttribute defines model for CompositeAttribute.
+type CompositeAttribute struct {
+	Name string `json:"name"`
+
+	// Type A PostgreSQL type. `schema`, `name` and `kind` describe the type after
+	// resolving domains and, for arrays, of the element type.
+	Type TypeRef `json:"type"`
+}
+
+// CompositeTypeInfo defines model for CompositeTypeInfo.
+type CompositeTypeInfo struct {
+	Attributes []CompositeAttribute `json:"attributes"`
+	Name       string               `json:"name"`
+}
+
+// DatabaseSchema defines model for DatabaseSchema.
+type DatabaseSchema struct {
+	Schemas []SchemaInfo `json:"schemas"`
 }
 
 // EdgeFunction defines model for EdgeFunction.
@@ -137,6 +308,14 @@ type EdgeFunctionLog struct {
 // EdgeFunctionRuntime defines model for EdgeFunctionRuntime.
 type EdgeFunctionRuntime string
 
+// EnumInfo defines model for EnumInfo.
+type EnumInfo struct {
+	Name string `json:"name"`
+
+	// Values Labels in their sort order.
+	Values []string `json:"values"`
+}
+
 // Error defines model for Error.
 type Error struct {
 	// Code Stable, machine-readable error code.
@@ -152,6 +331,39 @@ type Error struct {
 	// RequestId Present on 5xx; quote it when reporting a problem.
 	RequestId *string `json:"request_id,omitempty"`
 }
+
+// FunctionArg defines model for FunctionArg.
+type FunctionArg struct {
+	HasDefault bool            `json:"has_default"`
+	Mode       FunctionArgMode `json:"mode"`
+
+	// Name Empty for an unnamed argument.
+	Name string `json:"name"`
+
+	// Type A PostgreSQL type. `schema`, `name` and `kind` describe the type after
+	// resolving domains and, for arrays, of the element type.
+	Type TypeRef `json:"type"`
+}
+
+// FunctionArgMode defines model for FunctionArg.Mode.
+type FunctionArgMode string
+
+// FunctionInfo defines model for FunctionInfo.
+type FunctionInfo struct {
+	// Args Every argument in order, OUT and TABLE columns included.
+	Args    []FunctionArg `json:"args"`
+	Comment *string       `json:"comment,omitempty"`
+	Name    string        `json:"name"`
+
+	// ReturnType A PostgreSQL type. `schema`, `name` and `kind` describe the type after
+	// resolving domains and, for arrays, of the element type.
+	ReturnType TypeRef                `json:"return_type"`
+	ReturnsSet bool                   `json:"returns_set"`
+	Volatility FunctionInfoVolatility `json:"volatility"`
+}
+
+// FunctionInfoVolatility defines model for FunctionInfo.Volatility.
+type FunctionInfoVolatility string
 
 // Health defines model for Health.
 type Health struct {
@@ -199,6 +411,53 @@ type LiveQuery struct {
 	Tables []string `json:"tables"`
 }
 
+// PolicyInfo defines model for PolicyInfo.
+type PolicyInfo struct {
+	Command    PolicyInfoCommand `json:"command"`
+	Name       string            `json:"name"`
+	Permissive bool              `json:"permissive"`
+	Roles      []string          `json:"roles"`
+
+	// Using The USING expression (pg_get_expr).
+	Using *string `json:"using,omitempty"`
+
+	// WithCheck The WITH CHECK expression (pg_get_expr).
+	WithCheck *string `json:"with_check,omitempty"`
+}
+
+// PolicyInfoCommand defines model for PolicyInfo.Command.
+type PolicyInfoCommand string
+
+// RelationInfo defines model for RelationInfo.
+type RelationInfo struct {
+	// Columns In table order.
+	Columns    []ColumnInfo `json:"columns"`
+	Comment    *string      `json:"comment,omitempty"`
+	Deletable  bool         `json:"deletable"`
+	Insertable bool         `json:"insertable"`
+	Name       string       `json:"name"`
+	Policies   []PolicyInfo `json:"policies"`
+
+	// PrimaryKey A view over one table that exposes its whole key gets that key.
+	PrimaryKey    []string           `json:"primary_key"`
+	Relationships []RelationshipInfo `json:"relationships"`
+	RlsEnabled    bool               `json:"rls_enabled"`
+	RlsForced     bool               `json:"rls_forced"`
+	Updatable     bool               `json:"updatable"`
+}
+
+// RelationshipInfo A foreign key of this relation (or one a view exposes).
+type RelationshipInfo struct {
+	Columns        []string `json:"columns"`
+	ForeignKeyName string   `json:"foreign_key_name"`
+
+	// IsOneToOne The referencing columns are unique, so each referenced row has at most one referencing row.
+	IsOneToOne         bool     `json:"is_one_to_one"`
+	ReferencedColumns  []string `json:"referenced_columns"`
+	ReferencedRelation string   `json:"referenced_relation"`
+	ReferencedSchema   string   `json:"referenced_schema"`
+}
+
 // RuntimeAvailability defines model for RuntimeAvailability.
 type RuntimeAvailability struct {
 	Available bool                    `json:"available"`
@@ -210,6 +469,22 @@ type RuntimeAvailability struct {
 
 // RuntimeAvailabilityName defines model for RuntimeAvailability.Name.
 type RuntimeAvailabilityName string
+
+// SchemaInfo defines model for SchemaInfo.
+type SchemaInfo struct {
+	CompositeTypes []CompositeTypeInfo `json:"composite_types"`
+	Enums          []EnumInfo          `json:"enums"`
+
+	// Functions Functions callable at /rest/v1/rpc (no procedures, aggregates or trigger functions), by name, then by argument types.
+	Functions []FunctionInfo `json:"functions"`
+	Name      string         `json:"name"`
+
+	// Tables Tables, partitioned and foreign tables, by name.
+	Tables []RelationInfo `json:"tables"`
+
+	// Views Views and materialized views, by name.
+	Views []RelationInfo `json:"views"`
+}
 
 // Settings defines model for Settings.
 type Settings struct {
@@ -240,6 +515,28 @@ type SqlResult struct {
 	Rows    []map[string]interface{} `json:"rows"`
 }
 
+// TypeRef A PostgreSQL type. `schema`, `name` and `kind` describe the type after
+// resolving domains and, for arrays, of the element type.
+type TypeRef struct {
+	Array bool `json:"array"`
+
+	// Format The type as PostgreSQL prints it (format_type), e.g. "character varying(20)", "public.mood[]".
+	Format string `json:"format"`
+
+	// Kind table and view are a relation's row type.
+	Kind TypeRefKind `json:"kind"`
+
+	// Name pg_type name, e.g. int4, text, mood.
+	Name   string `json:"name"`
+	Schema string `json:"schema"`
+
+	// Values The labels of an enum outside the described schemas.
+	Values *[]string `json:"values,omitempty"`
+}
+
+// TypeRefKind table and view are a relation's row type.
+type TypeRefKind string
+
 // FunctionName defines model for FunctionName.
 type FunctionName = string
 
@@ -255,6 +552,12 @@ type Unauthorized = Error
 // ListEdgeFunctionLogsParams defines parameters for ListEdgeFunctionLogs.
 type ListEdgeFunctionLogsParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// GetSchemaParams defines parameters for GetSchema.
+type GetSchemaParams struct {
+	// Schemas Comma-separated schema names (at most 16). Default REST_SCHEMAS.
+	Schemas *string `form:"schemas,omitempty" json:"schemas,omitempty"`
 }
 
 // DeployEdgeFunctionJSONRequestBody defines body for DeployEdgeFunction for application/json ContentType.
@@ -286,6 +589,9 @@ type ServerInterface interface {
 	// ListLiveCohorts The cohorts (streams) of one live query and their subscribers.
 	// (GET /api/live/queries/{name}/cohorts)
 	ListLiveCohorts(w http.ResponseWriter, r *http.Request, name string)
+	// GetSchema The database schemas as clients see them (tables, views, functions, types, policies).
+	// (GET /api/schema)
+	GetSchema(w http.ResponseWriter, r *http.Request, params GetSchemaParams)
 	// GetSettings The server's effective settings and capabilities.
 	// (GET /api/settings)
 	GetSettings(w http.ResponseWriter, r *http.Request)
@@ -340,6 +646,12 @@ func (_ Unimplemented) ListLiveQueries(w http.ResponseWriter, r *http.Request) {
 // ListLiveCohorts The cohorts (streams) of one live query and their subscribers.
 // (GET /api/live/queries/{name}/cohorts)
 func (_ Unimplemented) ListLiveCohorts(w http.ResponseWriter, r *http.Request, name string) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetSchema The database schemas as clients see them (tables, views, functions, types, policies).
+// (GET /api/schema)
+func (_ Unimplemented) GetSchema(w http.ResponseWriter, r *http.Request, params GetSchemaParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -523,6 +835,39 @@ func (siw *ServerInterfaceWrapper) ListLiveCohorts(w http.ResponseWriter, r *htt
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.ListLiveCohorts(w, r, name)
+	}))
+
+	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
+		handler = siw.HandlerMiddlewares[i](handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetSchema operation middleware
+func (siw *ServerInterfaceWrapper) GetSchema(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSchemaParams
+
+	// ------------- Optional query parameter "schemas" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "schemas", r.URL.Query(), &params.Schemas, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		var requiredError *runtime.RequiredParameterError
+		if errors.As(err, &requiredError) {
+			siw.ErrorHandlerFunc(w, r, &RequiredParamError{ParamName: "schemas"})
+		} else {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "schemas", Err: err})
+		}
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetSchema(w, r, params)
 	}))
 
 	for i := len(siw.HandlerMiddlewares) - 1; i >= 0; i-- {
@@ -716,6 +1061,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	})
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/api/live/queries/{name}/cohorts", wrapper.ListLiveCohorts)
+	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/api/schema", wrapper.GetSchema)
 	})
 
 	return r
@@ -1275,6 +1623,87 @@ func (response ListLiveCohortsdefaultJSONResponse) VisitListLiveCohortsResponse(
 	return err
 }
 
+type GetSchemaRequestObject struct {
+	Params GetSchemaParams
+}
+
+type GetSchemaResponseObject interface {
+	VisitGetSchemaResponse(w http.ResponseWriter) error
+}
+
+type GetSchema200JSONResponse DatabaseSchema
+
+func (response GetSchema200JSONResponse) VisitGetSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchema400JSONResponse struct{ ErrorJSONResponse }
+
+func (response GetSchema400JSONResponse) VisitGetSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchema401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetSchema401JSONResponse) VisitGetSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchema403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetSchema403JSONResponse) VisitGetSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSchemadefaultJSONResponse struct {
+	Body       Error
+	StatusCode int
+}
+
+func (response GetSchemadefaultJSONResponse) VisitGetSchemaResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetSettingsRequestObject struct {
 }
 
@@ -1494,6 +1923,9 @@ type StrictServerInterface interface {
 	// ListLiveCohorts The cohorts (streams) of one live query and their subscribers.
 	// (GET /api/live/queries/{name}/cohorts)
 	ListLiveCohorts(ctx context.Context, request ListLiveCohortsRequestObject) (ListLiveCohortsResponseObject, error)
+	// GetSchema The database schemas as clients see them (tables, views, functions, types, policies).
+	// (GET /api/schema)
+	GetSchema(ctx context.Context, request GetSchemaRequestObject) (GetSchemaResponseObject, error)
 	// GetSettings The server's effective settings and capabilities.
 	// (GET /api/settings)
 	GetSettings(ctx context.Context, request GetSettingsRequestObject) (GetSettingsResponseObject, error)
@@ -1728,6 +2160,32 @@ func (sh *strictHandler) ListLiveCohorts(w http.ResponseWriter, r *http.Request,
 	}
 }
 
+// GetSchema operation middleware
+func (sh *strictHandler) GetSchema(w http.ResponseWriter, r *http.Request, params GetSchemaParams) {
+	var request GetSchemaRequestObject
+
+	request.Params = params
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSchema(ctx, request.(GetSchemaRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSchema")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetSchemaResponseObject); ok {
+		if err := validResponse.VisitGetSchemaResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetSettings operation middleware
 func (sh *strictHandler) GetSettings(w http.ResponseWriter, r *http.Request) {
 	var request GetSettingsRequestObject
@@ -1812,55 +2270,81 @@ func (sh *strictHandler) GetHealth(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Fptbxs38v8qg/0XiA3IstKkxf8U3AvXda8phDSx3QtwsU+hdkdaxlxyTXIlq4G++2FI7pN2ZStt7V7v",
-	"jS2t+DCc+c3Tj/s5ilWWK4nSmmj8OcqZZhla1O7bD4WMLVfyDcuQvnMZjaOc2TQaRNI98/8GkcbbgmtM",
-	"orHVBQ4iE6eYMZpj1zmNM1ZzuYg2mw0NNrmSBt0eZ1orTR9iJS1KSx9ZngseM9r6+JNRkp7VK36lcR6N",
-	"o/87rkU/9r+aY7+a2yVBE2ue0yLRODqRa1A2RQ1IQ4bRZhD9oPSMJwnKx9/+MkWw6gYlcANLJngCs8IC",
-	"twa0EggZW4NUFmImBNiUG1A5aieCE3XCl/iLZEvGBZsJfBqB88VUI4stXyLgnUVpuHIHIEm5NJYJgQlw",
-	"CTZFSJhlM2bQyfuLZIVNlea/EiYeW9g3KujUqXgASjuJ3LdnQcNBbCaEWmECKWqSdFNC1WMxWWCJeecN",
-	"mqxguUdqrJFZTKbMHWOudEafooRZPLLcucEW2Esv+dz9QRfSzXnoyA2JzsMUklkVOu5fuMiTL5ayyI3V",
-	"yLJpoUXvokvUfL6eflrZxs8zpQQyGXmXLv3/QxUSgrit2YOmFlvCXldyqdknjC1t2zz995gLte5apdRw",
-	"zqxFTWj494eTo3+xo19HR3+7rj9Oj64/jwbffr35qk8Df5Q52ri8cM8hVgnCAWYzTBJMBpCL5f/T33xt",
-	"UyVfwQ3mFuZKg8Y5apQxworbFBKU6nC4j8G2fJfpBVr45XwCag5MQmptDvMgd++CbQMnOGeFsGUwb6/+",
-	"PkUJ7gcXrVAbkIgJsOCDP72/hANyPyaVhBtck+uhVMUibR5mT/Q8BIuJWvR4qpJGiR6DvE+ZdaGhVAas",
-	"tLJB3WHWUKhFbS0IgvTb4beEhKTwcX2amfYkVVBkr2bIIpuhphlYpsjOWuUxpjvjDE9am3Bpv31Z78Gl",
-	"xYXfJEObqqQ/VuFtgcZOef/PxjJbmMZP1apbpuVJtC1ya/FKiGrNtrZa+n4IGOe1R6MsMtq/tGk0iMgF",
-	"3T/vg7QRShUNInKVxtr1Kas6ZRtqSZ/jW8rSA8hYnHKJRxpZQk988eECAuEJ71iWC68y5zxTl7J6UYOW",
-	"cWF6DZByaXt/yNAYtuiR78ciY7Ih1V0umGQ7o0MbAO2l3mo0KC0oCd/c3b2C24IciltYUZzQmCttuVwA",
-	"g1yrmcCsZ4ctnDid1tL3WfpHZMKmXXPUWCyNrm4ozzRKp+uHtg9r9G1LZdipSpW2PUgQjHuXZknCSTtM",
-	"vG2M6IulVGX5eb7oi93aLmAumSgI6y42NXRWC/Nbgg/mKk57sVIFme2IuXYB0+cbMFblOeUwPicbJzzp",
-	"BYxgxk4Lg8n+krnO40H1dZSgQ5zvYlatzJ6hz59t38HFjPQzCy3SHjOWqE0oKB8c3YGik6zSTjjvoARb",
-	"adB6k7aAQQ1bVVdtnV0Yf1egXu+A+JQaQNNFCuX9CsvMQoIxTxBYCeoZGp6gcWiiU7wCWQgBGTJpqCwP",
-	"kwlP3GLWH+poim+AWnhgWrO18wm3176WiZUoMulG796ys8VvcLsbXHcVdup3B56gtHy+9lFSqxVVbU5L",
-	"aAph71fItnQ7CwFz21cpul0W3FjUmMDF2eTs9LLXo78c9i4Fmr7qlJ7DKlUGIU6ZXKChylejSd2xbwl8",
-	"cEDZCWZrCjNK0webItdwPrmAXAkeczSHX6Kb/jqT1OLtU8Ohkr3G07ZbPVCIhOLjxCcdLrjt8aZWN79d",
-	"FdeW/EOqF40stNr94T1UuZR5GrnS1/EZN4awWVMASoNBS2n98OFsHhTdl4BrhV345UxXSyWtMG2E0a0K",
-	"RBm70HjxbgIG9RJ1ObQXyJ9Wdop3Odc9HnkSx2jMkSdqBJ+j14kEg7GSiRn2V87sbjpTyXpq+K+4p3No",
-	"KqcazMP+Dh4s1Z51X8/ah8WedQ23uLP/N7diijLJFZd2ipLMmPSjdqeV8sWFZfEN7LbNFm7qjNaBQMuK",
-	"W8rctscO4RsHbui0F5q34tzXv11w3pZ58v6j+GE7Fzeu1+52FlnGZNIftCmFAxWqmKG0z6hydKPBssUA",
-	"cLgYwlX0+s3F2fkljOD5VdRf14caqcLRF5Ve94bXUvqwSffshCqMC83t+oJMF+p31Ese43mo6mbINOof",
-	"Sn/66f1l1CF2HeFg+EKGWpm+Ty/OTs/PLkOScfyfqy4ovoUtpvSUtOKA41DsNqv15IKpYxu5nKt+O+SC",
-	"WXL3ZwbUSkIJMzOG1HUo4GySIrAk4xJO3r4GZuGY5RyoAIPZ+kpe2CLhqhp5Onk9hBM3vOKAK4qFztpz",
-	"qCvZPJUP2+HJkXtyg+vDAbhGjRn4eBLIWbf4GL5zJ/8ISl/JjyznN7j+OLxyfSi3rj8tvbc8L52kUXWO",
-	"o9Hw+XBEqFA5SpbzaBy9GI6GL1ztGupFOvZx2f+7Jwt0wK/O+TqJxtGEG9vs5E20dWXw9Wj0RZzyXmGy",
-	"xf120d3hnCvpBlSbUJJzxPfL0fNdO1VnOG6x427Si4cn1bcVTpbA0D00q+TMqYDJMkbRKjpbUoGVOEIV",
-	"k4oLGzj3UYUFz2f6dMcoKX+IarNdU7OmjO06xD+Z4FQGmzbFNlfaX3SEGqPi1sYUtXJO1SCBnyBurmTK",
-	"ZCJQHwTS4fCV40uPy2JnDL72MpAvDGFyOJfTq2I0ehGTEdwn9HcSzF5JweSiYAscwMvRiMxElQyJV1cz",
-	"jqgoPQY1CBbfGOD2leNNx1fSCQZNzpV8ySqNNMzJrlEollDbTqr1Cz0zobbWa+9MbZh7QrsFu4pp+U4l",
-	"6z/u2qTLom/a4ZoC/OZ3Otn+vtV/2dSBY3Cn0d4Y/2s436lDLzi2Pxcspg65Rc33ONxmsBU7jz8T1jfe",
-	"BQVa7EbR793zDrxaFn7Z9WE/LXnKWPbSy7GnjX+X8v3pGhqHA/Jeik73RJPD3YGwN4H9A+39en9az9py",
-	"qP81m/4scSuFOXv6HHZPCmu86fChf996yHHrTYjN9S6HPBZqsX9hM6HBHUncSxa+Y6jeshA84zZqvlZR",
-	"qez5aORaHp4VmftGX7kMX3sYxuunrqYmarFPQfVaLpXfFIRaAEqrOdUgf5G47rsyi8YCr05i3AVsA54S",
-	"VzRizrWxj4xNwZd4TDgK/eROSJaEL8enqbRrgnkPVNBgCKf4Uyrtb/aZsf16zu8F03nNyYqGAnx08zxo",
-	"YNUpfdXUJMSqkLZVuNP8RgnRREUZtBqk+b0gOa3I0L6Q9YXvhWXsboJyYdNo/O2LLhd0/VRIDNd5e0Ax",
-	"HH/biZ88qT76u1QV5NaQsnAzWbndn+IP7p7Uqx8OfBtmDim2KolNcQOHwnXDJ+7zBtOgnXeVchU1/Yhl",
-	"XLVHj0HK3/5SmbDqgHE+R/8GYalrZ6SY5Z6L5m2awdFkTQP5W6t+vuG8oAQrXTOVKY01IUoo4VkuEHKt",
-	"rIqVGLiB9IzH3F5Jq5k0zOXNQ7CpVsXC3z6plXRxVEr0HYJv722hZXl3uaK0fiVth4cdwsvRS88nnL05",
-	"+W5yNr14N5mevfn+7c+v31yWryBSJOwjBM4LeeFuox6DBGiw2E/c/NcU947+pMNll/ee/639/xM2N+eF",
-	"hIt3E2Cm9Y5tQOmBkmLti4IevP2dLHt4H6eQVm/R7Ap+4T2bR4RH2GEHNgIlxw0UecWQV1pg0qxcgK/z",
-	"0hPIVG2fKAwvFTs5hq1LjWj84bppSUqJEo0Pf9USGlmchlu5pqVKnp0M1V50647kwzWVSmFa990sFdOW",
-	"3s7Dujqrlt8MOnegFIG5sR4HcBB28/cNhLfDxjo+XHcXofav6noMHHhybwCCGzugQycD8MTVgJo9c1jZ",
-	"lsBe3qI8sHmN5q4AzbYBDhovsh/21wgPbOXKhs315j8BAAD//w==",
+	"3Hxtc9u2lvBfOcPnzlz7GVp22tzOrjP7wXXUNne9aWo7NzMbe2WIPKJQgwADgFLUjv/7zgFAipRAWU6T",
+	"3O39YkskAZz3d+r3JFNlpSRKa5LT35OKaVaiRe2+/VDLzHIlX7MS6TuXyWlSMTtP0kS6a/5fmmj8UHON",
+	"eXJqdY1pYrI5lozW2FVFzxmruSySh4cHethUShp0Z4y1Vpo+ZEpalJY+sqoSPGN09PGvRkm6tt7xLxpn",
+	"yWny/47XoB/7u+bY7+ZOydFkmle0SXKanMkVKDtHDUiPjJKHNPlB6SnPc5Rf/vjrOYJV9yiBG1gwwXOY",
+	"1ha4NaCVQCjZCqSykDEhwM65AVWhdiA4UC/4At9KtmBcsKnArwNwVUw0sszyBQJ+tCgNVw4BgpRLY5kQ",
+	"mAOXYOcIObNsygw6eN9KVtu50vw3kokvDexrFWjqSJyC0g4i9+2vgcIBbCaEWmIOc9QE6UMjqk4Wz5Wo",
+	"S/lKzpTTBU08sNzLaabKMmCwIdIEzYzVwt3bpmK4Cfix0miIhCnwGTC5GiXp9l4FSmK8J9uGDEN7Ew6I",
+	"PrXFPAVjlcb8EDIHfWfTqVICmaRdeY7ScruiTVHWZXL6PmFiyVYmSZPpatJgcBuBSAbt375Ri1Yat4/0",
+	"V3Zz9HpV4SXO6PG6cgIU3+2ha2HeN0bHPdUBo0u87oZrpNT0V8wsHXdOwBhu8cxazae1xW2WDyL+JNR2",
+	"wL4TMNogLoqsAdl94xZL8xg0EXRbPBKmNVvt4HQcgw4UMTxeBnNw1ap2H4mO2u2Fgd/HEWQL8g0Am61j",
+	"YI3zAhu3FlFyjSQ9E+Z0eaZ0SZ+SnFk8snzNuL3UQ9fSrXnMqnUgugxLyCypWmfxjZ1kPxHKujJWIysn",
+	"tRbRTReo+Ww1+XVp91fABsPe6rRLxR6wj/HjJVZCrYb1sGLWoiZL+D/vz47+mx39dnL077frj5Oj299P",
+	"0u++efhLjAKfix19m3zlrkOmcoQDLKeY52STK7H4N/pbrexcyRdwj5WFmdKgcYYaZYaw5HYOOUp1ONqH",
+	"YRuOhekCLby9vABFvgTm1lYwC3BHN+wzuHVZPl7r7/5ujhLcDReQoDYgEXNgwc3+/d01HJCHZVJJuMcV",
+	"eVeUqi7mhzH/s1t6HhOLC1XE3LE0SkQY8m7OrPP+DTFgqZUN5A6rRkIVa25BACTOh08xCXntQ7eJN2vr",
+	"Rar2fiqskHU5RU0rsImCt/Zq0JgM2hme9w7h0n73fH0GlxYLf0iJdq7yuK3CDzUaO+Hx28YyW5vOrXbX",
+	"DdZy8rx9kHubt0C0e/ap1aP3Y4JxudboJqZpeJqkCamg++d1kA5CqZI0IVWJBjpjWZdxjztI+wUTtX+k",
+	"L4UXbIrChNCYazBKW1A6R01C1jq8gchiwK8FcoYzo9RpxGhTWfKY6XLRUQoly+Zc4pFGltMVnyE5k0bA",
+	"4kdWVsIz3an/xMXVUblHy7iIYzbnA8FzicawIgLfT3XJZAeqj5Vgkg3at74I97d6o9GgtKAk/O3jxxfw",
+	"oSaTwC0sydJprJS2XBbAoNJqKrCMnLDBDEfTNfQxbjRyeqYjBmzOzKSTN2zHz2VgWiPanEiuavKpXPr/",
+	"C6Y5y3lGwG5EutvxSZ8i47KyK+eRmIRa0kM5MF3UlORE6fu5gt6AWdqjwC7yDQTBuojo3XiBetXiQfrn",
+	"lC6Fn99eA5M5XJ99fzEOqRLpZybqHPOeUu5CsMvSSAC9K0kcjhPR1lpOnpgv+VVmYnBAfhZKMMvFRtLH",
+	"y7K2IVsyzYfwaEx+BmJ/In4f8j5EveNjzP0JmbDzSFrQepoGYnVPUWSn9vEokGGP2LEXfIHnaq60jVhJ",
+	"wbiXAJbnnLjMxJvOE7FIiRJ8v85XbTK3twuHyEy7VJ0ij45GrYH5lNACK5XNo2LUhhCb8dDKhUM+mgRj",
+	"VVVRhMpnZP9ynkeVXTBjJ7XBfH/IXOnwUfJtEUErMaAWamn2DGw8bvs+XE+JPtNQ49xjxQK1Cenio09v",
+	"iaKDrKVOwDdthK1h6PqQPoCBDBs51Zo7QzL+S416NSDik4rZecR2UlTfyjKzkGPGcwTWCPUUDc/ROGki",
+	"LF6ArIWAEpk0wIQIi3cHOOuaUU8eOhaUztqXM8GO94oIj8RUn6Z297jaJth540VccW228hGEVkvKyRyV",
+	"0NTCPiXi2+EmzAcRLzBqLLixqDGHq/HF+Pw6qtFPF3vnHUws96TrsJwrg5DNmSzQUF6r0cwd2h9I+OCA",
+	"IjeYrsjMKE0ffCh8eXEFlRI842gO/3g0TGTx/FmLQwv7Wp421eqRNOMNAbgargQzmXd91NnFRZImnvpJ",
+	"mrx6fTW+pA9v37w8ux4nafJyfDG+Hj+tvFqhLrkxfDFQYCUdfKLo14ZuRKXo7dWr1z92itRwUBWTAu2E",
+	"LsVTY3Jsk2yO2X18y3evrn+C85/G5//5lH3jbG6I3qDdI0+Mg5co2HD02DEcfbhfSXCyE0nWdtdX287B",
+	"E8PCHAXa4So6lwb1jvvD0hNUbO8Ca0fkIyhUmpdMryZRQ3gGC45LUAvUoCQGCjongh8rZdC4TtdyrgS6",
+	"clGBNjiZe1w9zT7qwFcz59X+yF12Vg2hqIWZoCTQ8wGFE2YyUzobuv8JLYy1xeoSeBPLnhh0z+mKTx+B",
+	"HrQdadilKi1xIgyeKY288MU+59042Xy/Dg6U5zvzchB47pR7UO3253g4miizowhmJkrixCr6N+QnfemV",
+	"3HSTADKNUEv+ocYUjAJk2Xxdos2dL58zA8xCqYx1SHa30WoZ77et95h8Es6d9Q2VB3LH9rnhlntf8rbI",
+	"2ZXCPhlj+8dhi2IclTVfszvz2Vybnm7k9t0+97DN+yxFP40sNKHjeVMoDlNK10lCffnb+R9ZdJrjSoNB",
+	"a7ks9ndtscx2TbBO3ysWifiunkvBP6Eb2PYYIyJI1N1/y7Z2GlPgUDSJuNumnmJco8FRllk41mjs8eLZ",
+	"sa4yOJAKKq0yzGuNJgVWFBoLZtG4Pr/mRYG6rfabw5RCTSJtSvyT9K2tBzkyPbnYM4TXcH94Z+ScQsW0",
+	"dRky5q4o1RhXG+4HBPYGtBfrRAAlqxwB5x902QFQMouaM8F/w9zZ8M8OxEBBsAnTPYRdUWkEMN2S8qiW",
+	"eKUz2zrSjKVMOln8RnFYGVtovPrlAgzqBerm0WjQ++vSha5cx+KgLENjjvygj+Az9JZDgsFMydyM4m0Z",
+	"9nEyVflqYvhvuGduRgoyibXQH/cs3p49IXSKWOzIvo5BQ81l80FMUOaV4tLujrEGuVQVV5Zl9zDMmw0R",
+	"WxdUtkSgx8UNYm7yYwD4DsIdmkZF84O49K2JbeH80JRpdqPiHxvc3IQewmCauh0LCWYsGMsskl38q4Hw",
+	"NFhWpICjYgQ3IY2FE3h2k8RbLqFE18rRkyp/Ow1EN99bxgnbFMMj0WpHpWnZCO48e+9SuCPTc+es3t09",
+	"l/kd+MVT9DNjqwqBzSzqG6nRKLEgB5+rknHpbGXqmyYEtEmbQg8KbP3L6EZuxb0ex6jAN8oe45IHxnTR",
+	"qTSXltIpOPArnVE8bHmWzZlmmUUNC6ZXXBYH35wc3iQp3CRVPRU8G5VK5e9vBzhKFNmGxedzRDIX31PQ",
+	"zNro3w3YLT3qwWoTA0nhmq8dG962qrzNJ/4yWbiuUC0sb75UButcPaGfVRWOEMHxO2JwaZ+nYPGjTYGQ",
+	"jpfFhqLm4d6u1x/X3/WzF4QjqNoannshaiQqh2BV/kCZK8hHC2na+E7HqjSs2tYPwg2zWnO7ciFkaK+g",
+	"XvAML0PRfYpMo/6h8Td/f3edbA3OumkPwwsZWhn0fXI1Pr8cX4caoJuvdMVfipLDERO6OmrgdkLvDlsz",
+	"wYXkbpqTR5NON4IqmCUK/NWAWhKlvRk2pzB3DSQnlG4SJS+5hLM3r1z8yCoOtcEcpqsbeWXrnKv2yfOL",
+	"VyM4c4+3M7btfAvhGkHqRnax8sF/uHKkQ1HjMAXXY2YG7s7C8Kvb/BS+d5jfgdI38o5V/B5Xd95MWG5d",
+	"a73xbg2+hEmnKXCanIyejU5IWFSFklU8OU2+HZ2MvnWthVDOJ7SPe8F24ZuDLZ6v8uQ0ueDGdscofCev",
+	"M5L9zcnJk2Z290sQuoN320K/NdPbQteJRB/S5PnJs6GTWhyOe9PHbtG3jy9aT4P3J3p3r2pmktPE1GXJ",
+	"yJuHJnTuptkwb1OT1KmPqi34YTIfDjIKWt93At9bV7wzEZfwDyZ47hKf3nwT+SM3SB4y1Xaw6ZS8esUF",
+	"+iCfRNzcyDmTuUB9EOYlDl+4YbXjJmU+BV8aN1AVhmRyNJOTm/rk5NuMmOA+oR9sYfZGCiaLmhWYwvOT",
+	"E2ITuUvnEtuc2M1YNBqDGgTL7smDvXBDa6c30gEG3YG3wzDV7Bwdwa5RKJYbQEdavxE5Htf60CuvTH0x",
+	"99OEPbFrh0S+V/nq842lb48wPvStOAVAD39QyfbXrfgw/5Y4BnU62VvG/xzKd+6kF9yoZSVYRqFKby4y",
+	"onAP6YbtPP6dZP3Bq6BAPxy+KV50fUu8ehx+vq3Dfln+NW3Zcw/Hnjz+Q8T32HUoDgekvWSddliTw2FD",
+	"GHVgP6LdTfevq1kbCvWvxtOfJW64MMdP78N2uLDOm2Tv4+euHznuvWn2cDukkMdCFfsHNhfKTSltQOJe",
+	"YvMZdfsWm+Al78TY3fnoZycnriTAS8prnp24r1yGr5EBkNuvHU1dqGKfgOqVXCh/KAhVAEqrOcUgfxK7",
+	"7rMui8YCbzHxGVhHPCUu6YkZ18Z+YdkUfIHHJEchxx8UyWYeh+PXibTX8z97SAU9DAGLf0qk/bd9Vmy+",
+	"/vhHhelyPTIjOgTw1s2PqYShJ3Jf68kRyFQtbS9wF24A4SEmFY3R6sw07RSS83ZWJWaynvjebck+XqAs",
+	"7Dw5/e7b7Vrp7deSxDBtuYcoBvQ3lfirO9Uv/q5qK3Ir11x2vfRW7f4p+uDGWD354cCnYeaQbKuS2AU3",
+	"1FC47ujELm1Y0yoI/mYw7PfwCa2fQQ8EhJlWpbvcKX5mzDKhitPQKCNwbqRrHfU117WfUwgjFXCPK5M2",
+	"Tbaje1xBb7wivZFaLY8ELlBAUzNzqDZTEy/W7cXuQU1bMQDip/3MC1cP9Cl3W/YMnUe4C2EwFJQT0zX/",
+	"1xHljvaQOWqf9hq4XlV45W6N4F2oHYRKtrlz7U24HF9dT67Ofxr/19kVMI03si0+jjqkC/WzhrgHd1Ux",
+	"+f93Kdxx6QuMXMnQArk7vJFNraxTfmsgvwubuCqwxlltMI+l3z+ivWoqlhvmbFPty5IdGaSHbCsAThoM",
+	"HDSTF8++OxzBy/AqdRdpV1qNhHTrfk7UJj5zcd3ntoq7LMLGC7EDyUR4OnVvDLkCZtcj/6sl69ed3w1o",
+	"hZMZyAR3emXQFdRLOGha46E5PVtXB53+pP2R0sYcuapw1x512sRDqWXbSv6CstCeEZGC5t6fKjJvK3I4",
+	"m6H/xYiG1t4Qssr3jnm/7LnFID/kHK9/XtYU8EtX3CmVxnUDk7wWLyuBUGllVaZE6h6kazzj9kZazaRh",
+	"TmYOwc61qgs/rKyW0sV1UqKvWPhyo3uVJYy6LynNuJF2q286gucnz319c/z67PuL8eTql4vJ+PXLNz+/",
+	"en3d/OQERWYxC3lZyys3vPwlipKdrvNXLkauW9IDJm6r99yMyf9fNXFfsdhyWUugSIeZ3m+qBCk9UFKs",
+	"fAQSkbf/IM4e7qpxztuXroaMX3gt6wuKRzhhyP35FgE3UFdtx66lApNm6QLOdZz8FWBqj88Vhh+RcXCM",
+	"ek3W5PT9bZeTFKJLNN78tVtoZNk8TNF0OdUEWsSo/qYbPdv3txSkhGXbr7mqjI70fB6tg6F2+4d0a1iC",
+	"LDA3VodR3nCa73+SvB129vHmenuTcV5gJ0Y+8M2GFAQ3NiWk8xR8IT0FoQpz2PKWhL3p6j5y+FqatwHo",
+	"ljHcGwbNDxcdxnOWR45yaczD7cP/BgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
