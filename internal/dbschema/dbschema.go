@@ -282,6 +282,9 @@ func (c *catalog) function(f *postgrest.Function) (admin.FunctionInfo, bool) {
 	out := admin.FunctionInfo{Name: f.Name, Args: []admin.FunctionArg{}, ReturnsSet: f.RetSet,
 		ReturnType: c.typeRef(sig.ReturnType.Uint32, ""), Volatility: volatilities[f.Volatility],
 		Comment: optional(f.Description)}
+	if f.RetSet {
+		out.Rows = &f.Rows
+	}
 	in := 0
 	for i, oid := range sig.ArgTypes {
 		mode := "i"

@@ -113,6 +113,15 @@ func TestGetSchema(t *testing.T) {
 	)
 }
 
+// rows shows the ROWS estimate of set-returning functions other than the
+// default 1000.
+func rows(f admin.FunctionInfo) string {
+	if f.Rows == nil || *f.Rows == 1000 {
+		return ""
+	}
+	return fmt.Sprintf(" rows=%g", *f.Rows)
+}
+
 func checkPublic(t *testing.T, s admin.SchemaInfo) {
 	var names []string
 	for _, r := range s.Tables {
@@ -209,13 +218,15 @@ func checkPublic(t *testing.T, s admin.SchemaInfo) {
 			args = append(args, string(a.Mode)+" "+a.Name+" "+a.Type.Format+map[bool]string{true: "=", false: ""}[a.HasDefault])
 		}
 		fns = append(fns, f.Name+"("+strings.Join(args, ", ")+") "+map[bool]string{true: "setof ", false: ""}[f.ReturnsSet]+
-			f.ReturnType.Format+" "+string(f.ReturnType.Kind)+" "+string(f.Volatility))
+			f.ReturnType.Format+" "+string(f.ReturnType.Kind)+" "+string(f.Volatility)+rows(f))
 	}
 	want := []string{
 		"add(in a integer, in b integer=) integer base immutable",
 		"add(in a text, in b text) text base immutable",
 		"author_stats(in min_books integer=, table author_id bigint, table books bigint) setof record pseudo stable",
 		"books_by_mood(in m mood) setof books table stable",
+		"label(in  books) text base stable",
+		"latest_book(in  authors) setof books table stable rows=1",
 		"moods() mood[] enum immutable",
 		"ping() void pseudo volatile",
 		"where_is(in person text) address composite stable",

@@ -6,6 +6,7 @@
 package typegen
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/pgstack/pgstack/gen/api/admin"
@@ -62,6 +63,9 @@ var never = prop{literal: "[_ in never]: never"}
 
 type generator struct {
 	described map[string]admin.SchemaInfo
+	// computed are the computed fields of the schema being rendered: by
+	// relation name, a Row member per function taking that relation's row.
+	computed map[string][]prop
 }
 
 func section(props []prop) object {
@@ -81,6 +85,7 @@ func (g *generator) schema(s admin.SchemaInfo) object {
 	sortBy(enums, func(e admin.EnumInfo) string { return e.Name })
 	sortBy(composites, func(c admin.CompositeTypeInfo) string { return c.Name })
 
+	g.computed = g.computedFields(s)
 	var tp, vp, ep, cp []prop
 	for _, t := range tables {
 		tp = append(tp, prop{key: t.Name, typ: g.table(s, t)})
@@ -154,6 +159,49 @@ func readOnly(c admin.ColumnInfo) bool {
 	return c.Generated || (c.Identity != nil && *c.Identity == admin.Always)
 }
 
+// computedFields finds the functions that take one row of a relation of s
+// and return one scalar: PostgREST serves them as columns of that relation
+// (computed fields), selectable by name but left out of select=*.
+func (g *generator) computedFields(s admin.SchemaInfo) map[string][]prop {
+	out := map[string][]prop{}
+	seen := map[string]bool{}
+	for _, f := range s.Functions {
+		var in []admin.FunctionArg
+		for _, a := range f.Args {
+			if a.Mode == admin.FunctionArgModeIn || a.Mode == admin.FunctionArgModeInout || a.Mode == admin.FunctionArgModeVariadic {
+				in = append(in, a)
+			}
+		}
+		if len(in) != 1 || in[0].Type.Array || in[0].Type.Schema != s.Name ||
+			(in[0].Type.Kind != admin.TypeRefKindTable && in[0].Type.Kind != admin.TypeRefKindView) {
+			continue
+		}
+		ret := f.ReturnType
+		if f.ReturnsSet || ret.Kind == admin.TypeRefKindTable || ret.Kind == admin.TypeRefKindView ||
+			ret.Kind == admin.TypeRefKindPseudo || seen[in[0].Type.Name+"\x00"+f.Name] {
+			continue
+		}
+		seen[in[0].Type.Name+"\x00"+f.Name] = true
+		out[in[0].Type.Name] = append(out[in[0].Type.Name], prop{key: f.Name, typ: nullable(g.tsType(ret))})
+	}
+	for _, props := range out {
+		sortBy(props, func(p prop) string { return p.key })
+	}
+	return out
+}
+
+// rowWithComputed is a table's or view's Row: its columns, then its computed
+// fields.
+func (g *generator) rowWithComputed(r admin.RelationInfo) object {
+	o := g.row(r)
+	for _, p := range g.computed[r.Name] {
+		if !slices.ContainsFunc(r.Columns, func(c admin.ColumnInfo) bool { return c.Name == p.key }) {
+			o.props = append(o.props, p)
+		}
+	}
+	return o
+}
+
 func (g *generator) table(s admin.SchemaInfo, t admin.RelationInfo) object {
 	insert, update := object{expand: true}, object{expand: true}
 	for _, c := range sortedColumns(t) {
@@ -171,7 +219,7 @@ func (g *generator) table(s admin.SchemaInfo, t admin.RelationInfo) object {
 		update.props = append(update.props, prop{key: c.Name, optional: true, typ: typ})
 	}
 	return object{expand: true, props: []prop{
-		{key: "Row", typ: g.row(t)},
+		{key: "Row", typ: g.rowWithComputed(t)},
 		{key: "Insert", typ: insert},
 		{key: "Update", typ: update},
 		{key: "Relationships", typ: relationships(s, t)},
@@ -179,7 +227,7 @@ func (g *generator) table(s admin.SchemaInfo, t admin.RelationInfo) object {
 }
 
 func (g *generator) view(s admin.SchemaInfo, v admin.RelationInfo) object {
-	out := object{expand: true, props: []prop{{key: "Row", typ: g.row(v)}}}
+	out := object{expand: true, props: []prop{{key: "Row", typ: g.rowWithComputed(v)}}}
 	if v.Updatable || v.Insertable {
 		write := object{expand: true}
 		for _, c := range sortedColumns(v) {
@@ -400,6 +448,9 @@ func (g *generator) function(f admin.FunctionInfo, in []admin.FunctionArg) objec
 		}
 	}
 	var setof *object
+	// A set-returning function with ROWS 1 returns one row as PostgREST
+	// sees it (a to-one computed relationship).
+	one := !f.ReturnsSet || (f.Rows != nil && *f.Rows == 1)
 	switch {
 	case len(columns) > 0:
 		o := object{expand: true}
@@ -421,14 +472,14 @@ func (g *generator) function(f admin.FunctionInfo, in []admin.FunctionArg) objec
 			setof = &object{expand: true, props: []prop{
 				{key: "from", typ: raw(quote(from))},
 				{key: "to", typ: raw(quote(f.ReturnType.Name))},
-				{key: "isOneToOne", typ: raw(boolText(!f.ReturnsSet))},
+				{key: "isOneToOne", typ: raw(boolText(one))},
 				{key: "isSetofReturn", typ: raw(boolText(f.ReturnsSet))},
 			}}
 		}
 	default:
 		ret = g.tsType(f.ReturnType)
 	}
-	if f.ReturnsSet {
+	if f.ReturnsSet && (setof == nil || !one) {
 		ret = arrayOf{ret}
 	}
 	o := object{props: []prop{{key: "Args", typ: args}, {key: "Returns", typ: ret}}}

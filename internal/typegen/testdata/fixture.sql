@@ -68,3 +68,9 @@ CREATE FUNCTION public.moods() RETURNS public.mood[] LANGUAGE sql IMMUTABLE AS $
 
 CREATE SCHEMA other;
 CREATE TABLE other.notes (id bigserial PRIMARY KEY, body text NOT NULL, aal auth.aal_level);
+
+-- A computed field and a computed relationship of authors and books.
+CREATE FUNCTION public.label(public.books) RETURNS text
+  LANGUAGE sql STABLE AS $$ SELECT $1.title || coalesce(' (' || $1.published || ')', '') $$;
+CREATE FUNCTION public.latest_book(public.authors) RETURNS SETOF public.books ROWS 1
+  LANGUAGE sql STABLE AS $$ SELECT * FROM public.books WHERE author_id = $1.id ORDER BY published DESC NULLS LAST LIMIT 1 $$;

@@ -124,6 +124,7 @@ export type Database = {
           "published": string | null
           "title": string
           "title_upper": string | null
+          "label": string | null
         }
         Insert: {
           "author_id": number
@@ -252,6 +253,28 @@ export type Database = {
           from: "*"
           to: "books"
           isOneToOne: false
+          isSetofReturn: true
+        }
+      }
+      label: {
+        Args: { "": Database["public"]["Tables"]["books"]["Row"] }
+        Returns: string
+      }
+      latest_book: {
+        Args: { "": Database["public"]["Tables"]["authors"]["Row"] }
+        Returns: {
+          "author_id": number
+          "id": number
+          "in stock": boolean
+          "price": number | null
+          "published": string | null
+          "title": string
+          "title_upper": string | null
+        }
+        SetofOptions: {
+          from: "authors"
+          to: "books"
+          isOneToOne: true
           isSetofReturn: true
         }
       }

@@ -135,3 +135,14 @@ export function helpers() {
   assert<Equal<(typeof Constants.public.Enums.mood)[0], 'sad'>>()
   return moods
 }
+
+export async function computed() {
+  const { data: labelled } = await supabase.from('books').select('title, label').single()
+  assert<Equal<typeof labelled, { title: string; label: string | null } | null>>()
+  const { data: all } = await supabase.from('books').select('*').single()
+  // @ts-expect-error select=* leaves computed fields out
+  all?.label
+  const { data: latest } = await supabase.from('authors').select('name, latest_book(title)').single()
+  assert<Equal<typeof latest, { name: string; latest_book: { title: string } | null } | null>>()
+
+}
