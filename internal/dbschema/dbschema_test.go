@@ -222,7 +222,7 @@ func checkPublic(t *testing.T, s admin.SchemaInfo) {
 	}
 	want := []string{
 		"add(in a integer, in b integer=) integer base immutable",
-		"add(in a text, in b text) text base immutable",
+		"add(in x text, in y text) text base immutable",
 		"author_stats(in min_books integer=, table author_id bigint, table books bigint) setof record pseudo stable",
 		"books_by_mood(in m mood) setof books table stable",
 		"label(in  books) text base stable",

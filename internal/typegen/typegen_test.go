@@ -12,8 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/pgstack/pgstack/gen/api/admin"
 	"github.com/pgstack/pgstack/internal/apitest"
+	"github.com/pgstack/pgstack/internal/config"
 	"github.com/pgstack/pgstack/internal/jstest"
 	"github.com/pgstack/pgstack/internal/pgtest"
 	"github.com/pgstack/pgstack/internal/typegen"
@@ -23,20 +26,33 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 var update = flag.Bool("update", false, "rewrite testdata/fixture.ts")
 
-// generate runs `pgstack gen types typescript` against a server over the
-// fixture database.
-func generate(t *testing.T, args ...string) string {
+// fixtureEnv assembles a server over a database holding testdata/fixture.sql,
+// created before the server loads its REST schema cache, with both fixture
+// schemas exposed.
+func fixtureEnv(t *testing.T) *apitest.Env {
 	t.Helper()
-	e := apitest.New(t)
 	sql, err := os.ReadFile("testdata/fixture.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Pools.Owner.Exec(context.Background(), string(sql)); err != nil {
-		t.Fatal(err)
-	}
+	return apitest.New(t, func(c *config.Config) {
+		c.RESTSchemas = []string{"public", "other"}
+		conn, err := pgx.Connect(context.Background(), c.DatabaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), string(sql)); err != nil {
+			t.Fatalf("fixture: %v", err)
+		}
+	})
+}
+
+// generate runs `pgstack gen types typescript` against base.
+func generate(t *testing.T, e *apitest.Env, base string, args ...string) string {
+	t.Helper()
 	var out bytes.Buffer
-	args = append([]string{"types", "typescript", "--url", e.Serve(t)}, args...)
+	args = append([]string{"types", "typescript", "--url", base}, args...)
 	if err := typegen.Run(context.Background(), args, typegen.Env{ServiceRoleKey: e.ServiceKey, Out: &out}); err != nil {
 		t.Fatal(err)
 	}
@@ -44,11 +60,17 @@ func generate(t *testing.T, args ...string) string {
 }
 
 // TestGolden renders the fixture and compares it with testdata/fixture.ts
-// (go test -run TestGolden -update rewrites it), then type-checks the
-// rendering with supabase-js under tsc --strict.
+// (go test -run TestGolden -update rewrites it), type-checks the rendering
+// with supabase-js under tsc --strict, and checks with supabase-js at run
+// time that the server returns what the types declare.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	got := generate(t, "--schema", "public", "--schema", "other")
+	e := fixtureEnv(t)
+	base := e.Serve(t)
+	got := generate(t, e, base, "--schema", "public", "--schema", "other")
+	if def := generate(t, e, base); def != got {
+		t.Error("without --schema, the server's REST_SCHEMAS (public, other) are rendered")
+	}
 	if *update {
 		if err := os.WriteFile("testdata/fixture.ts", []byte(got), 0o644); err != nil {
 			t.Fatal(err)
@@ -62,6 +84,7 @@ func TestGolden(t *testing.T) {
 		t.Errorf("rendering differs from testdata/fixture.ts (go test ./internal/typegen -run TestGolden -update):\n%s", diff(string(want), got))
 	}
 	typeCheck(t, got)
+	jstest.Run(t, "types.test.mjs", map[string]string{"PGSTACK_URL": base, "PGSTACK_SERVICE_KEY": e.ServiceKey})
 }
 
 // typeCheck writes the types next to testdata/usage.ts inside tests/js (so

@@ -55,8 +55,8 @@ CREATE VIEW public.book_titles AS SELECT id, author_id, title, price * 2 AS doub
 
 CREATE FUNCTION public.add(a integer, b integer DEFAULT 1) RETURNS integer
   LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
-CREATE FUNCTION public.add(a text, b text) RETURNS text
-  LANGUAGE sql IMMUTABLE AS 'SELECT a || b';
+CREATE FUNCTION public.add(x text, y text) RETURNS text
+  LANGUAGE sql IMMUTABLE AS 'SELECT x || y';
 CREATE FUNCTION public.books_by_mood(m public.mood) RETURNS SETOF public.books
   LANGUAGE sql STABLE AS $$ SELECT b.* FROM public.books b JOIN public.authors a ON a.id = b.author_id WHERE a.mood = m $$;
 CREATE FUNCTION public.author_stats(min_books integer DEFAULT 0) RETURNS TABLE (author_id bigint, books bigint)
@@ -68,6 +68,9 @@ CREATE FUNCTION public.moods() RETURNS public.mood[] LANGUAGE sql IMMUTABLE AS $
 
 CREATE SCHEMA other;
 CREATE TABLE other.notes (id bigserial PRIMARY KEY, body text NOT NULL, aal auth.aal_level);
+GRANT USAGE ON SCHEMA other TO service_role;
+GRANT ALL ON ALL TABLES IN SCHEMA other TO service_role;
+GRANT ALL ON ALL SEQUENCES IN SCHEMA other TO service_role;
 
 -- A computed field and a computed relationship of authors and books.
 CREATE FUNCTION public.label(public.books) RETURNS text

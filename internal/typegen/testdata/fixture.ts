@@ -230,7 +230,7 @@ export type Database = {
     Functions: {
       add:
         | { Args: { a: number; b?: number }; Returns: number }
-        | { Args: { a: string; b: string }; Returns: string }
+        | { Args: { x: string; y: string }; Returns: string }
       author_stats: {
         Args: { min_books?: number }
         Returns: {

@@ -103,7 +103,7 @@ export async function functions() {
   assert<Equal<typeof n, number | null>>()
   const { data: n1 } = await supabase.rpc('add', { a: 1 })
   assert<Equal<typeof n1, number | null>>()
-  const { data: s } = await supabase.rpc('add', { a: 'x', b: 'y' })
+  const { data: s } = await supabase.rpc('add', { x: 'x', y: 'y' })
   assert<Equal<typeof s, string | null>>()
   // @ts-expect-error no overload takes a boolean
   await supabase.rpc('add', { a: true })
