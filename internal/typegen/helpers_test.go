@@ -22,3 +22,20 @@ func TestCollate(t *testing.T) {
 		t.Errorf("punctuation sorts as %q", string(sorted))
 	}
 }
+
+func TestQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		`plain`:        `"plain"`,
+		`it's`:         `"it's"`,
+		`say "hi"`:     `'say "hi"'`,
+		`"it's"`:       `'"it\'s"'`,
+		"tab\there":    `"tab\there"`,
+		`back\slash`:   `"back\\slash"`,
+		`<html>&`:      `"<html>&"`,
+		"line\u2028ps": `"line\u2028ps"`,
+	} {
+		if got := quote(in); got != want {
+			t.Errorf("quote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

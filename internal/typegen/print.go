@@ -53,31 +53,25 @@ func (tuple) isNode()   {}
 
 var identifier = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
 
-// quote renders s as a TypeScript string literal.
+// quote renders s as a TypeScript string literal: in double quotes, unless
+// it holds more double than single quotes (prettier's choice).
 func quote(s string) string {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(s) // a string always encodes
-	return strings.TrimSuffix(b.String(), "\n")
-}
-
-// keysNeedQuotes reports whether an object's keys are printed quoted: as
-// with prettier's quoteProps "as-needed" over quoted input, all of them as
-// soon as one is not an identifier.
-func keysNeedQuotes(props []prop) bool {
-	for _, p := range props {
-		if p.literal == "" && !identifier.MatchString(p.key) {
-			return true
-		}
+	q := strings.TrimSuffix(b.String(), "\n")
+	if strings.Count(s, `"`) <= strings.Count(s, "'") {
+		return q
 	}
-	return false
+	inner := strings.ReplaceAll(q[1:len(q)-1], `\"`, `"`)
+	return "'" + strings.ReplaceAll(inner, "'", `\'`) + "'"
 }
 
-func keyText(p prop, quoted bool) string {
+func keyText(p prop) string {
 	k := p.key
-	if quoted {
-		k = quote(k)
+	if !identifier.MatchString(k) {
+		k = quote(k) // prettier's quoteProps "as-needed"
 	}
 	if p.optional {
 		return k + "?: "
@@ -116,7 +110,6 @@ func flat(n node) (string, bool) {
 		if n.expand {
 			return "", false
 		}
-		quoted := keysNeedQuotes(n.props)
 		parts := make([]string, len(n.props))
 		for i, p := range n.props {
 			if p.literal != "" {
@@ -130,7 +123,7 @@ func flat(n node) (string, bool) {
 			if !ok {
 				return "", false
 			}
-			parts[i] = keyText(p, quoted) + s
+			parts[i] = keyText(p) + s
 		}
 		return "{ " + strings.Join(parts, "; ") + " }", true
 	case tuple:
@@ -153,9 +146,8 @@ func render(n node, indent, col int) string {
 	case object:
 		var b strings.Builder
 		b.WriteString("{\n")
-		quoted := keysNeedQuotes(n.props)
 		for _, p := range n.props {
-			b.WriteString(renderProp(p, indent+2, quoted))
+			b.WriteString(renderProp(p, indent+2))
 			b.WriteString("\n")
 		}
 		b.WriteString(pad + "}")
@@ -184,7 +176,7 @@ func render(n node, indent, col int) string {
 	return s
 }
 
-func renderProp(p prop, indent int, quoted bool) string {
+func renderProp(p prop, indent int) string {
 	pad := strings.Repeat(" ", indent)
 	var b strings.Builder
 	for _, c := range p.comment {
@@ -194,7 +186,7 @@ func renderProp(p prop, indent int, quoted bool) string {
 		b.WriteString(pad + p.literal)
 		return b.String()
 	}
-	head := pad + keyText(p, quoted)
+	head := pad + keyText(p)
 	if u, ok := p.typ.(union); ok {
 		if s, ok := flat(u); !ok || len(head)+len(s) > printWidth {
 			b.WriteString(strings.TrimSuffix(head, " ") + render(u, indent, printWidth+1))

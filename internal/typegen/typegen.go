@@ -512,13 +512,9 @@ func constants(schemas []admin.SchemaInfo) string {
 			b.WriteString("    Enums: {},\n")
 		} else {
 			b.WriteString("    Enums: {\n")
-			quoted := false
-			for _, e := range enums {
-				quoted = quoted || !identifier.MatchString(e.Name)
-			}
 			for _, e := range enums {
 				name := e.Name
-				if quoted {
+				if !identifier.MatchString(name) {
 					name = quote(name)
 				}
 				vals := make([]string, len(e.Values))

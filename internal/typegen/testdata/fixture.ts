@@ -117,32 +117,32 @@ export type Database = {
       }
       books: {
         Row: {
-          "author_id": number
-          "id": number
+          author_id: number
+          id: number
           "in stock": boolean
-          "price": number | null
-          "published": string | null
-          "title": string
-          "title_upper": string | null
-          "label": string | null
+          price: number | null
+          published: string | null
+          title: string
+          title_upper: string | null
+          label: string | null
         }
         Insert: {
-          "author_id": number
-          "id"?: number
+          author_id: number
+          id?: number
           "in stock"?: boolean
-          "price"?: number | null
-          "published"?: string | null
-          "title": string
-          "title_upper"?: never
+          price?: number | null
+          published?: string | null
+          title: string
+          title_upper?: never
         }
         Update: {
-          "author_id"?: number
-          "id"?: number
+          author_id?: number
+          id?: number
           "in stock"?: boolean
-          "price"?: number | null
-          "published"?: string | null
-          "title"?: string
-          "title_upper"?: never
+          price?: number | null
+          published?: string | null
+          title?: string
+          title_upper?: never
         }
         Relationships: [
           {
@@ -241,13 +241,13 @@ export type Database = {
       books_by_mood: {
         Args: { m: Database["public"]["Enums"]["mood"] }
         Returns: {
-          "author_id": number
-          "id": number
+          author_id: number
+          id: number
           "in stock": boolean
-          "price": number | null
-          "published": string | null
-          "title": string
-          "title_upper": string | null
+          price: number | null
+          published: string | null
+          title: string
+          title_upper: string | null
         }[]
         SetofOptions: {
           from: "*"
@@ -263,13 +263,13 @@ export type Database = {
       latest_book: {
         Args: { "": Database["public"]["Tables"]["authors"]["Row"] }
         Returns: {
-          "author_id": number
-          "id": number
+          author_id: number
+          id: number
           "in stock": boolean
-          "price": number | null
-          "published": string | null
-          "title": string
-          "title_upper": string | null
+          price: number | null
+          published: string | null
+          title: string
+          title_upper: string | null
         }
         SetofOptions: {
           from: "authors"
