@@ -107,7 +107,7 @@ type catalog struct {
 	policies  map[string][]db.ListPoliciesRow
 	functions map[string]db.ListFunctionSignaturesRow // schema \0 name \0 input types
 	enums     []db.ListEnumsRow
-	enumByOID map[string][]string // schema \0 name -> labels
+	enumLabels map[string][]string // schema \0 name -> labels
 	composite []db.ListCompositeAttributesRow
 }
 
@@ -117,7 +117,7 @@ func (s *Service) load(ctx context.Context, schemas []string) (*catalog, error) 
 	c := &catalog{described: map[string]bool{}, types: map[uint32]db.ListTypesRow{},
 		columns: map[string]db.ListColumnDetailsRow{}, security: map[string]db.ListRelationSecurityRow{},
 		policies: map[string][]db.ListPoliciesRow{}, functions: map[string]db.ListFunctionSignaturesRow{},
-		enumByOID: map[string][]string{}}
+		enumLabels: map[string][]string{}}
 	for _, name := range schemas {
 		c.described[name] = true
 	}
@@ -165,7 +165,7 @@ func (s *Service) load(ctx context.Context, schemas []string) (*catalog, error) 
 		return nil, fmt.Errorf("list enums: %w", err)
 	}
 	for _, e := range c.enums {
-		c.enumByOID[key(e.Schema, e.Name)] = e.Labels
+		c.enumLabels[key(e.Schema, e.Name)] = e.Labels
 	}
 	if c.composite, err = s.queries.ListCompositeAttributes(ctx, schemas); err != nil {
 		return nil, fmt.Errorf("list composite types: %w", err)
@@ -328,7 +328,7 @@ func (c *catalog) typeRef(oid uint32, format string) admin.TypeRef {
 	case "e":
 		ref.Kind = admin.TypeRefKindEnum
 		if !c.described[t.Schema] {
-			ref.Values = ptr(nonNil(c.enumByOID[key(t.Schema, t.Name)]))
+			ref.Values = ptr(nonNil(c.enumLabels[key(t.Schema, t.Name)]))
 		}
 	case "c":
 		switch t.Relkind {
