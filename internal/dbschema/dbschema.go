@@ -99,16 +99,16 @@ func (s *Service) Describe(ctx context.Context, schemas []string) (admin.Databas
 
 // catalog is what one Describe read.
 type catalog struct {
-	described map[string]bool
-	cache     *postgrest.Cache
-	types     map[uint32]db.ListTypesRow
-	columns   map[string]db.ListColumnDetailsRow // schema \0 relation \0 column
-	security  map[string]db.ListRelationSecurityRow
-	policies  map[string][]db.ListPoliciesRow
-	functions map[string]db.ListFunctionSignaturesRow // schema \0 name \0 input types
-	enums     []db.ListEnumsRow
+	described  map[string]bool
+	cache      *postgrest.Cache
+	types      map[uint32]db.ListTypesRow
+	columns    map[string]db.ListColumnDetailsRow // schema \0 relation \0 column
+	security   map[string]db.ListRelationSecurityRow
+	policies   map[string][]db.ListPoliciesRow
+	functions  map[string]db.ListFunctionSignaturesRow // schema \0 name \0 input types
+	enums      []db.ListEnumsRow
 	enumLabels map[string][]string // schema \0 name -> labels
-	composite []db.ListCompositeAttributesRow
+	composite  []db.ListCompositeAttributesRow
 }
 
 func key(parts ...string) string { return strings.Join(parts, "\x00") }
