@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"io"
+	"os"
 
 	"github.com/pgstack/pgstack/internal/config"
+	"github.com/pgstack/pgstack/internal/embedded"
+	"github.com/pgstack/pgstack/internal/jwt"
 	"github.com/pgstack/pgstack/internal/typegen"
 )
 
@@ -13,5 +16,27 @@ func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return typegen.Run(ctx, args, typegen.Env{ServiceRoleKey: cfg.ServiceRoleKey, Out: stdout})
+	key := cfg.ServiceRoleKey
+	if key == "" {
+		key = localServiceKey()
+	}
+	return typegen.Run(ctx, args, typegen.Env{ServiceRoleKey: key, Out: stdout})
+}
+
+// localServiceKey is the service-role key of the server `pgstack start` runs
+// from this directory (as `supabase gen types --local` needs no key), or ""
+// when there is none.
+func localServiceKey() string {
+	if _, err := os.Stat(embedded.DefaultDir); err != nil {
+		return ""
+	}
+	state, err := embedded.LoadState(embedded.DefaultDir)
+	if err != nil || len(state.JWTSecret) < config.MinJWTSecretLength {
+		return ""
+	}
+	key, err := jwt.New(state.JWTSecret, nil).APIKey(jwt.RoleServiceRole)
+	if err != nil {
+		return ""
+	}
+	return key
 }

@@ -26,7 +26,8 @@ Prints the TypeScript types of the database, in the shape of
   pgstack gen types typescript > src/database.types.ts
 
 It reads GET /api/schema of the server at --url (default ` + functionscli.DefaultURL + `) with
---service-role-key (or SERVICE_ROLE_KEY; ` + "`pgstack keys`" + ` prints it).
+--service-role-key (or SERVICE_ROLE_KEY; ` + "`pgstack keys`" + ` prints it). Run in the
+directory of a ` + "`pgstack start`" + `, it needs neither: it uses the key of that server's .pgstack/.
 --schema (repeatable, or comma-separated) names the schemas; default: the server's REST_SCHEMAS.
 ` + "`--lang typescript`" + ` is accepted in place of the typescript argument.
 `
