@@ -16,11 +16,7 @@ func runGen(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	key := cfg.ServiceRoleKey
-	if key == "" {
-		key = localServiceKey()
-	}
-	return typegen.Run(ctx, args, typegen.Env{ServiceRoleKey: key, Out: stdout})
+	return typegen.Run(ctx, args, typegen.Env{ServiceRoleKey: cfg.ServiceRoleKey, LocalServiceRoleKey: localServiceKey, Out: stdout})
 }
 
 // localServiceKey is the service-role key of the server `pgstack start` runs

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -27,7 +28,8 @@ Prints the TypeScript types of the database, in the shape of
 
 It reads GET /api/schema of the server at --url (default ` + functionscli.DefaultURL + `) with
 --service-role-key (or SERVICE_ROLE_KEY; ` + "`pgstack keys`" + ` prints it). Run in the
-directory of a ` + "`pgstack start`" + `, it needs neither: it uses the key of that server's .pgstack/.
+directory of a ` + "`pgstack start`" + ` with a loopback --url, it needs no key: it uses the
+key of that server's .pgstack/.
 --schema (repeatable, or comma-separated) names the schemas; default: the server's REST_SCHEMAS.
 ` + "`--lang typescript`" + ` is accepted in place of the typescript argument.
 `
@@ -36,8 +38,12 @@ directory of a ` + "`pgstack start`" + `, it needs neither: it uses the key of t
 type Env struct {
 	// ServiceRoleKey is SERVICE_ROLE_KEY from the environment ("" if unset).
 	ServiceRoleKey string
-	Out            io.Writer
-	HTTP           *http.Client
+	// LocalServiceRoleKey, if set, returns the key of the server `pgstack
+	// start` runs from the working directory ("" if none). It is used only
+	// for a loopback --url, so that key never leaves the machine.
+	LocalServiceRoleKey func() string
+	Out                 io.Writer
+	HTTP                *http.Client
 }
 
 // Run runs `pgstack gen <args>`.
@@ -89,6 +95,9 @@ func Run(ctx context.Context, args []string, env Env) error {
 	if *key == "" {
 		*key = env.ServiceRoleKey
 	}
+	if *key == "" && env.LocalServiceRoleKey != nil && loopback(*base) {
+		*key = env.LocalServiceRoleKey()
+	}
 	if env.HTTP == nil {
 		env.HTTP = &http.Client{Timeout: 60 * time.Second}
 	}
@@ -98,6 +107,19 @@ func Run(ctx context.Context, args []string, env Env) error {
 	}
 	_, err = io.WriteString(env.Out, TypeScript(db))
 	return err
+}
+
+// loopback reports whether rawURL names this machine.
+func loopback(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }
 
 // fetch reads GET /api/schema.

@@ -215,3 +215,23 @@ func TestLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalKey: the key of a local `pgstack start` goes only to loopback URLs.
+func TestLocalKey(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t)
+	base := e.Serve(t) // http://127.0.0.1:port
+	local := func() string { return e.ServiceKey }
+	var out bytes.Buffer
+	err := typegen.Run(context.Background(), []string{"types", "typescript", "--url", base},
+		typegen.Env{LocalServiceRoleKey: local, Out: &out})
+	if err != nil || !strings.Contains(out.String(), "export type Database") {
+		t.Fatalf("loopback URL with the local key: %v", err)
+	}
+	called := false
+	err = typegen.Run(context.Background(), []string{"types", "typescript", "--url", "http://example.invalid"},
+		typegen.Env{LocalServiceRoleKey: func() string { called = true; return "k" }, Out: &out})
+	if called || err == nil || !strings.Contains(err.Error(), "no service-role key") {
+		t.Errorf("remote URL: local key asked %v, err = %v", called, err)
+	}
+}
