@@ -185,11 +185,17 @@ CREATE FUNCTION pgr._key_source(view oid, rel oid, col text) RETURNS smallint
 AS 'MODULE_PATHNAME', 'pgr_key_source' LANGUAGE C STRICT STABLE;
 
 -- The OR of the USING expressions of rel's permissive SELECT policies, with
--- auth.uid() as $1, when each is routable: it calls no function but
--- auth.uid() and immutable functions of pg_catalog, and reads no session
--- state (C; see pgr_route_qual). NULL otherwise.
+-- auth.uid() as $1, when each is routable once the SQL functions it calls
+-- are inlined: it calls no function but auth.uid() and immutable functions
+-- of pg_catalog, and reads no session state (C; see pgr_route_qual). NULL
+-- otherwise.
 CREATE FUNCTION pgr._route_qual(rel oid) RETURNS text
 AS 'MODULE_PATHNAME', 'pgr_route_qual' LANGUAGE C STRICT STABLE;
+
+-- The relations the policies of tables read and the functions they call,
+-- seen through the SQL functions they call (C; see pgr_policy_refs).
+CREATE FUNCTION pgr._policy_refs(tables oid[], OUT rels oid[], OUT funcs oid[])
+AS 'MODULE_PATHNAME', 'pgr_policy_refs' LANGUAGE C STRICT STABLE;
 
 -- (Re)creates the capture triggers of a table for the queries reading it.
 CREATE FUNCTION pgr._install_triggers(t oid) RETURNS void
@@ -267,6 +273,7 @@ DECLARE
   funcs oid[];
   pol_rels oid[];
   pol_funcs oid[];
+  pol_reads oid[];
   paths text[] := '{}';
   all_claims boolean := false;
   f record;
@@ -345,27 +352,34 @@ BEGIN
     RAISE EXCEPTION 'pgr.register: % reads no table', name USING ERRCODE = 'invalid_parameter_value';
   END IF;
 
-  -- Tables and functions the RLS policies of those tables use, transitively.
+  -- Tables and functions the RLS policies of those tables use, transitively,
+  -- seen through the SQL functions they call: a policy calling
+  -- is_team_member(team) reads the tables and calls the functions of its
+  -- body (pgr._policy_refs), so changes to those tables are captured and
+  -- only the claims the body reads make cohorts. Functions it cannot see
+  -- through stay, and count as reading every claim.
   LOOP
-    SELECT coalesce(array_agg(DISTINCT d.refobjid) FILTER (WHERE d.refclassid = 'pg_class'::regclass), '{}'),
-           coalesce(array_agg(DISTINCT d.refobjid) FILTER (WHERE d.refclassid = 'pg_proc'::regclass), '{}')
-    INTO pol_rels, pol_funcs
+    SELECT coalesce(array_agg(DISTINCT d.refobjid) FILTER (WHERE d.refclassid = 'pg_class'::regclass), '{}')
+    INTO pol_rels
     FROM pg_policy p JOIN pg_depend d ON d.classid = 'pg_policy'::regclass AND d.objid = p.oid
     WHERE p.polrelid = ANY (rels);
+    SELECT r.rels, r.funcs INTO pol_reads, pol_funcs FROM pgr._policy_refs(rels) r;
+    pol_reads := pgr._base_tables(pol_reads);
     funcs := funcs || pol_funcs;
-    pol_rels := pgr._base_tables(pol_rels);
+    pol_rels := pgr._base_tables(pol_rels) || pol_reads;
     EXIT WHEN pol_rels <@ rels;
     rels := ARRAY(SELECT DISTINCT unnest(rels || pol_rels));
   END LOOP;
 
   -- A policy that reads the keyed table itself (say, a row visible when
-  -- another row of the same table exists) lets a change to one row change
-  -- the visibility of others: no keyed re-select then.
-  IF krel IS NOT NULL AND EXISTS (
+  -- another row of the same table exists), directly or through a function,
+  -- lets a change to one row change the visibility of others: no keyed
+  -- re-select then.
+  IF krel IS NOT NULL AND (krel = ANY (pol_reads) OR EXISTS (
        SELECT 1 FROM pg_policy p
        WHERE p.polrelid = ANY (rels)
          AND (p.polqual::text ~ (':relid ' || krel::text || '\M')
-              OR p.polwithcheck::text ~ (':relid ' || krel::text || '\M'))) THEN
+              OR p.polwithcheck::text ~ (':relid ' || krel::text || '\M')))) THEN
     krel := NULL;
     kat := NULL;
     ktype := NULL;
@@ -1002,4 +1016,4 @@ REVOKE ALL ON FUNCTION pgr.register(text, text, text), pgr._install_triggers(oid
   pgr.attach(text, jsonb, name, jsonb, text), pgr.detach(bigint, text, integer), pgr.touch(text), pgr.release(text),
   pgr.deltas(bigint, bigint), pgr.snapshot(bigint), pgr.heads(bigint[]),
   pgr._eval(text, text, jsonb, name, jsonb, text[]), pgr._eval_fn(regprocedure, text, jsonb, name, jsonb, text[]), pgr._apply(bigint, text[], jsonb, jsonb), pgr._reregister(oid[]),
-  pgr._key_source(oid, oid, text), pgr._route_qual(oid) FROM PUBLIC;
+  pgr._key_source(oid, oid, text), pgr._route_qual(oid), pgr._policy_refs(oid[]) FROM PUBLIC;

@@ -25,6 +25,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_language.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
@@ -35,6 +36,12 @@
 #include "parser/parsetree.h"
 #include "rewrite/rewriteHandler.h"
 #include "commands/trigger.h"
+#include "executor/functions.h"
+#include "funcapi.h"
+#include "parser/analyze.h"
+#include "parser/parse_node.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/resowner.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
@@ -73,6 +80,7 @@ PG_FUNCTION_INFO_V1(pgr_capture);
 PG_FUNCTION_INFO_V1(pgr_key_source);
 PG_FUNCTION_INFO_V1(pgr_call_eval);
 PG_FUNCTION_INFO_V1(pgr_route_qual);
+PG_FUNCTION_INFO_V1(pgr_policy_refs);
 
 /* More distinct keys than this in one statement: record them as unknown. */
 #define MAX_KEYS 1000
@@ -600,13 +608,284 @@ route_mutator(Node *node, RouteContext * ctx)
 }
 
 /*
+ * Helper inlining. Policies often wrap their check in a function of their
+ * own (using (is_team_member(team))). For routing, and for finding what a
+ * policy reads, a call of a SQL function whose body is one SELECT is
+ * replaced by that SELECT as a scalar sub-query, its parameters replaced by
+ * the call's arguments; the walkers then see what the function does.
+ *
+ * This only serves the router and registration, never the evaluation of a
+ * cohort, which calls the function as written. That is why the function's
+ * SECURITY DEFINER, SET clauses and STRICT can be ignored: the router runs as
+ * the refresher with row_security off, and it only has to name at least every
+ * user who can see a row. Tables read inside the body are read with all their
+ * rows (where the definer or the invoker might see fewer; the router fails
+ * instead when row-level security would filter them for the refresher); a
+ * STRICT function returns NULL for a NULL argument, and a NULL qual shows
+ * nothing, so the inlined body can only show more. The router itself is not
+ * SECURITY DEFINER: a caller without the definer's privileges gets an error,
+ * never rows. A body that returns more than one row fails as a sub-query
+ * where the function would take the first row: the router then fails and
+ * the tick evaluates every cohort.
+ *
+ * Only the function's search_path matters, when its body (prosrc) is parsed:
+ * it is parsed under the function's own settings, so names resolve as when
+ * the function runs.
+ *
+ * Functions of pg_catalog, auth and pgr are never inlined: the walkers know
+ * them by name. Nor are procedures, set-returning, VARIADIC or polymorphic
+ * functions, functions with OUT parameters or a composite result, bodies of
+ * more than one statement or that do not parse, nor a function already being
+ * inlined (recursion) or deeper than INLINE_MAX_DEPTH helpers: the call stays
+ * in place and the walkers reject it. Default arguments are filled in from
+ * the function's definition, as the planner does.
+ */
+#define INLINE_MAX_DEPTH 8
+
+typedef struct InlineContext
+{
+	Oid			uid;			/* auth.uid(), never inlined */
+	List	   *active;			/* the helpers being inlined, outermost first */
+}			InlineContext;
+
+typedef struct ArgsContext
+{
+	List	   *args;			/* the call's arguments, by parameter number */
+	int			depth;			/* query levels between the call and here */
+}			ArgsContext;
+
+static Node *inline_mutator(Node *node, InlineContext * ctx);
+
+/* The body of SQL function proctup as one SELECT, or NULL. May raise. */
+static Query *
+parse_helper_body(FuncExpr *call, HeapTuple proctup)
+{
+	Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(proctup);
+	Datum		d;
+	bool		isnull;
+	List	   *queries;
+	Query	   *q;
+
+	d = SysCacheGetAttr(PROCOID, proctup, Anum_pg_proc_prosqlbody, &isnull);
+	if (!isnull)
+	{
+		/* BEGIN ATOMIC (a list of statement lists) or RETURN (one Query). */
+		Node	   *n = stringToNode(TextDatumGetCString(d));
+
+		queries = IsA(n, List) ? linitial_node(List, castNode(List, n)) : list_make1(n);
+	}
+	else
+	{
+		char	   *src;
+		List	   *raw;
+		ParseState *pstate;
+		int			nestlevel = -1;
+
+		d = SysCacheGetAttr(PROCOID, proctup, Anum_pg_proc_prosrc, &isnull);
+		if (isnull)
+			return NULL;
+		src = TextDatumGetCString(d);
+		d = SysCacheGetAttr(PROCOID, proctup, Anum_pg_proc_proconfig, &isnull);
+		if (!isnull)
+		{
+			/* As fmgr_security_definer applies them around a call. */
+			nestlevel = NewGUCNestLevel();
+			ProcessGUCArray(DatumGetArrayTypeP(d), superuser() ? PGC_SUSET : PGC_USERSET,
+							PGC_S_SESSION, GUC_ACTION_SAVE);
+		}
+		raw = pg_parse_query(src);
+		if (list_length(raw) != 1)
+			queries = NIL;
+		else
+		{
+			pstate = make_parsestate(NULL);
+			pstate->p_sourcetext = src;
+			sql_fn_parser_setup(pstate, prepare_sql_fn_parse_info(proctup, (Node *) call, call->inputcollid));
+			queries = list_make1(transformTopLevelStmt(pstate, linitial_node(RawStmt, raw)));
+			free_parsestate(pstate);
+		}
+		if (nestlevel >= 0)
+			AtEOXact_GUC(true, nestlevel);
+	}
+	if (list_length(queries) != 1 || !IsA(linitial(queries), Query))
+		return NULL;
+	q = linitial_node(Query, queries);
+	if (q->commandType != CMD_SELECT || q->utilityStmt != NULL)
+		return NULL;
+	/* One column of the result type (coerced to it when needed). */
+	if (check_sql_fn_retval(list_make1(list_make1(q)), proc->prorettype, NULL, false, NULL))
+		return NULL;
+	return q;
+}
+
+/*
+ * parse_helper_body in a subtransaction: a body that no longer parses (a
+ * dropped table, a search_path it was not written for) is not inlined.
+ */
+static Query *
+helper_body(FuncExpr *call, HeapTuple proctup)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	Query	   *volatile q = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		q = parse_helper_body(call, proctup);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		q = NULL;
+	}
+	PG_END_TRY();
+	return q;
+}
+
+/*
+ * Replaces the parameters of an inlined body by the call's arguments, whose
+ * Vars now sit depth query levels further down.
+ */
+static Node *
+args_mutator(Node *node, ArgsContext * ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Param))
+	{
+		Param	   *p = (Param *) node;
+		Node	   *arg;
+
+		if (p->paramkind != PARAM_EXTERN || p->paramid < 1 || p->paramid > list_length(ctx->args))
+			return copyObject(node);
+		arg = copyObject(list_nth(ctx->args, p->paramid - 1));
+		IncrementVarSublevelsUp(arg, ctx->depth, 0);
+		return arg;
+	}
+	if (IsA(node, Query))
+	{
+		Query	   *q;
+
+		ctx->depth++;
+		q = query_tree_mutator((Query *) node, args_mutator, ctx, 0);
+		ctx->depth--;
+		return (Node *) q;
+	}
+	return expression_tree_mutator(node, args_mutator, ctx);
+}
+
+/* The call as (SELECT <body>), or NULL when it cannot be inlined. */
+static Node *
+inline_helper(FuncExpr *call, InlineContext * ctx)
+{
+	HeapTuple	tp;
+	Form_pg_proc proc;
+	Oid			nsp;
+	char	   *nspname;
+	bool		ok;
+	List	   *args = NIL;
+	Query	   *body = NULL;
+	ArgsContext actx;
+	SubLink    *sl;
+	int			i;
+
+	if (call->funcid == ctx->uid || call->funcretset || call->funcvariadic ||
+		list_length(ctx->active) >= INLINE_MAX_DEPTH || list_member_oid(ctx->active, call->funcid))
+		return NULL;
+	tp = SearchSysCache1(PROCOID, ObjectIdGetDatum(call->funcid));
+	if (!HeapTupleIsValid(tp))
+		return NULL;
+	proc = (Form_pg_proc) GETSTRUCT(tp);
+	nsp = proc->pronamespace;
+	nspname = get_namespace_name(nsp);
+	ok = proc->prolang == SQLlanguageId && proc->prokind == PROKIND_FUNCTION && !proc->proretset &&
+		!OidIsValid(proc->provariadic) && nsp != PG_CATALOG_NAMESPACE && nspname != NULL &&
+		strcmp(nspname, "auth") != 0 && strcmp(nspname, "pgr") != 0 &&
+		heap_attisnull(tp, Anum_pg_proc_proallargtypes, NULL) &&
+		!IsPolymorphicType(proc->prorettype) && proc->prorettype != RECORDOID &&
+		proc->prorettype != VOIDOID && get_typtype(proc->prorettype) != TYPTYPE_COMPOSITE &&
+		get_typtype(proc->prorettype) != TYPTYPE_PSEUDO;
+	for (i = 0; ok && i < proc->pronargs; i++)
+		ok = !IsPolymorphicType(proc->proargtypes.values[i]);
+	if (ok)
+	{
+		/* Named arguments in order, defaults filled in. */
+		args = expand_function_arguments(call->args, false, call->funcresulttype, tp);
+		ok = list_length(args) == proc->pronargs;
+	}
+	if (ok)
+		body = helper_body(call, tp);
+	ReleaseSysCache(tp);
+	if (body == NULL)
+		return NULL;
+
+	/* Helpers the body calls, then the arguments in place of $n. */
+	ctx->active = lappend_oid(ctx->active, call->funcid);
+	body = (Query *) inline_mutator((Node *) body, ctx);
+	ctx->active = list_delete_last(ctx->active);
+	actx.args = args;
+	actx.depth = 0;
+	body = (Query *) args_mutator((Node *) body, &actx);
+	body->hasSubLinks = true;	/* arguments may have brought some */
+	body->isReturn = false;		/* a RETURN body reads as SELECT */
+
+	sl = makeNode(SubLink);
+	sl->subLinkType = EXPR_SUBLINK;
+	sl->subLinkId = 0;
+	sl->testexpr = NULL;
+	sl->operName = NIL;
+	sl->subselect = (Node *) body;
+	sl->location = call->location;
+	return (Node *) sl;
+}
+
+/* Replaces every inlinable helper call, innermost arguments first. */
+static Node *
+inline_mutator(Node *node, InlineContext * ctx)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node, inline_mutator, ctx, 0);
+	if (IsA(node, FuncExpr))
+	{
+		FuncExpr   *call = (FuncExpr *) expression_tree_mutator(node, inline_mutator, ctx);
+		Node	   *inlined = inline_helper(call, ctx);
+
+		return inlined != NULL ? inlined : (Node *) call;
+	}
+	return expression_tree_mutator(node, inline_mutator, ctx);
+}
+
+/* auth.uid(), when it exists and returns a uuid. */
+static Oid
+auth_uid_oid(void)
+{
+	Oid			uid = LookupFuncName(list_make2(makeString("auth"), makeString("uid")), 0, NULL, true);
+
+	if (OidIsValid(uid) && get_func_rettype(uid) != UUIDOID)
+		uid = InvalidOid;
+	return uid;
+}
+
+/*
  * pgr._route_qual(rel): the condition under which a row of rel may be visible
  * to the user whose auth.uid() is $1 (a uuid), as SQL over the alias
  * quote_ident(relname) of rel: the OR of the USING expressions of rel's
  * permissive policies that apply to SELECT, with auth.uid() replaced by $1.
  * Names outside pg_catalog come out schema-qualified (as in pg_dump). NULL
  * when rel has no such policy or one of them is not routable (see
- * route_walker). Restrictive policies only narrow what a user sees and are
+ * route_walker) once the SQL helper functions it calls are inlined (see
+ * inline_helper). Restrictive policies only narrow what a user sees and are
  * left out: the condition holds for at least every user who can see a row.
  */
 Datum
@@ -614,6 +893,7 @@ pgr_route_qual(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	RouteContext ctx;
+	InlineContext ictx;
 	Relation	polrel;
 	ScanKeyData skey;
 	SysScanDesc scan;
@@ -628,9 +908,9 @@ pgr_route_qual(PG_FUNCTION_ARGS)
 	relname = get_rel_name(relid);
 	if (relname == NULL)
 		PG_RETURN_NULL();
-	ctx.uid = LookupFuncName(list_make2(makeString("auth"), makeString("uid")), 0, NULL, true);
-	if (OidIsValid(ctx.uid) && get_func_rettype(ctx.uid) != UUIDOID)
-		ctx.uid = InvalidOid;
+	ctx.uid = auth_uid_oid();
+	ictx.uid = ctx.uid;
+	ictx.active = NIL;
 
 	polrel = table_open(PolicyRelationId, AccessShareLock);
 	ScanKeyInit(&skey, Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
@@ -647,7 +927,7 @@ pgr_route_qual(PG_FUNCTION_ARGS)
 		d = heap_getattr(tup, Anum_pg_policy_polqual, RelationGetDescr(polrel), &isnull);
 		if (isnull)
 			continue;			/* no USING: the policy lets no row be read */
-		qual = (Node *) stringToNode(TextDatumGetCString(d));
+		qual = inline_mutator((Node *) stringToNode(TextDatumGetCString(d)), &ictx);
 		if (route_walker(qual, &ctx))
 			routable = false;
 		else
@@ -664,6 +944,113 @@ pgr_route_qual(PG_FUNCTION_ARGS)
 	sql = deparse_expression(expr, deparse_context_for(relname, relid), true, false);
 	AtEOXact_GUC(true, nestlevel);
 	PG_RETURN_TEXT_P(cstring_to_text(sql));
+}
+
+typedef struct RefsContext
+{
+	List	   *rels;			/* relations read */
+	List	   *funcs;			/* functions called */
+}			RefsContext;
+
+static bool
+refs_function(Oid func_id, void *context)
+{
+	RefsContext *ctx = (RefsContext *) context;
+
+	ctx->funcs = list_append_unique_oid(ctx->funcs, func_id);
+	return false;
+}
+
+static bool
+refs_walker(Node *node, RefsContext * ctx)
+{
+	if (node == NULL)
+		return false;
+	(void) check_functions_in_node(node, refs_function, ctx);
+	if (IsA(node, Query))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((Query *) node)->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+			if (rte->rtekind == RTE_RELATION)
+				ctx->rels = list_append_unique_oid(ctx->rels, rte->relid);
+		}
+		return query_tree_walker((Query *) node, refs_walker, ctx, 0);
+	}
+	return expression_tree_walker(node, refs_walker, ctx);
+}
+
+static Datum
+oid_array(List *oids)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * (list_length(oids) + 1));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, oids)
+		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	return PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+}
+
+/*
+ * pgr._policy_refs(tables, OUT rels, OUT funcs): the relations the policies
+ * of tables read in their expressions (USING and WITH CHECK, any command) and
+ * the functions they call, once the SQL helper functions they call are
+ * inlined (see inline_helper): the helpers' tables and functions instead of
+ * the helpers. A table's own policies do not count as reading it unless an
+ * expression reads it.
+ */
+Datum
+pgr_policy_refs(PG_FUNCTION_ARGS)
+{
+	ArrayType  *tables = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	int			nelems;
+	int			i;
+	InlineContext ictx;
+	RefsContext ctx = {NIL, NIL};
+	Relation	polrel;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR, (errmsg("pgr._policy_refs: return type must be a row type")));
+	deconstruct_array(tables, OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems, NULL, &nelems);
+	ictx.uid = auth_uid_oid();
+	ictx.active = NIL;
+	polrel = table_open(PolicyRelationId, AccessShareLock);
+	for (i = 0; i < nelems; i++)
+	{
+		ScanKeyData skey;
+		SysScanDesc scan;
+		HeapTuple	tup;
+
+		ScanKeyInit(&skey, Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ, elems[i]);
+		scan = systable_beginscan(polrel, PolicyPolrelidPolnameIndexId, true, NULL, 1, &skey);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			AttrNumber	atts[2] = {Anum_pg_policy_polqual, Anum_pg_policy_polwithcheck};
+			int			j;
+
+			for (j = 0; j < 2; j++)
+			{
+				bool		isnull;
+				Datum		d = heap_getattr(tup, atts[j], RelationGetDescr(polrel), &isnull);
+
+				if (!isnull)
+					(void) refs_walker(inline_mutator((Node *) stringToNode(TextDatumGetCString(d)), &ictx), &ctx);
+			}
+		}
+		systable_endscan(scan);
+	}
+	table_close(polrel, AccessShareLock);
+	values[0] = oid_array(ctx.rels);
+	values[1] = oid_array(ctx.funcs);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }
 
 /*

@@ -52,7 +52,7 @@ func TestPgRegress(t *testing.T) {
 		"--host="+u.Query().Get("host"), "--port="+u.Query().Get("port"), "--user="+u.User.Username(),
 		"--inputdir="+inputDir, "--outputdir="+outputDir, "--bindir="+binDir,
 		"--dbname="+db.Name, "--use-existing",
-		"register", "refresh", "lifecycle", "partition", "keyed", "route")
+		"register", "refresh", "lifecycle", "partition", "keyed", "route", "route_helpers")
 	output, err := cmd.CombinedOutput()
 	if err != nil {
 		diffs, _ := os.ReadFile(filepath.Join(outputDir, "regression.diffs"))

@@ -32,7 +32,8 @@ SELECT pgr._route_qual('notes'::regclass);
 SELECT pg_get_functiondef('pgr.route_team_notes(uuid, integer[])'::regprocedure);
 
 -- Routable and not. Every function must be auth.uid() or an immutable one
--- of pg_catalog, and nothing may read session state.
+-- of pg_catalog, and nothing may read session state. SQL functions are seen
+-- through (route_helpers): my_team() and same() route.
 CREATE FUNCTION my_team() RETURNS int LANGUAGE sql STABLE AS $$ SELECT 1 $$;
 CREATE FUNCTION same(int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT $1 $$;
 CREATE VIEW my_teams AS SELECT team FROM members WHERE member = auth.uid();
