@@ -18,12 +18,32 @@ grant select on public.members, public.notes to authenticated, service_role;
 select pgr.register('team_notes', $$select id, team, title from public.notes$$, key => 'id');
 `
 
-// A team-membership policy is routed: changes to notes reach the members of
-// the note's old and new team (deletes included) and the service role, and
-// nobody else's stream moves.
+// teamHelperSchema is teamSchema with the membership check in a SECURITY
+// DEFINER SQL function, and no privilege on members for the subscribers.
+const teamHelperSchema = `
+create table public.members (team int not null, member uuid not null, primary key (team, member));
+create table public.notes (id int primary key, team int not null, title text not null);
+alter table public.notes enable row level security;
+create function public.is_team_member(t int) returns boolean language sql stable security definer
+  set search_path = '' as
+$$ select exists (select 1 from public.members m where m.team = t and m.member = (select auth.uid())) $$;
+create policy notes_team on public.notes using (public.is_team_member(team));
+grant select on public.notes to authenticated, service_role;
+grant select on public.members to service_role;
+select pgr.register('team_notes', $$select id, team, title from public.notes$$, key => 'id');
+`
+
+// A team-membership policy is routed, written out or in a helper function:
+// changes to notes reach the members of the note's old and new team
+// (deletes included) and the service role, and nobody else's stream moves.
 func TestTeamPolicyRoutesChangesToTeamMembers(t *testing.T) {
+	t.Run("policy", func(t *testing.T) { testTeamPolicyRoutes(t, teamSchema) })
+	t.Run("helper", func(t *testing.T) { testTeamPolicyRoutes(t, teamHelperSchema) })
+}
+
+func testTeamPolicyRoutes(t *testing.T, schema string) {
 	e := newLiveEnvTB(t)
-	e.exec(t, teamSchema)
+	e.exec(t, schema)
 	if routed := e.queryInt(t, `select count(*) from pgr.queries where name = 'team_notes' and route`); routed != 1 {
 		t.Fatal("team_notes is not routed by its policy")
 	}

@@ -611,26 +611,31 @@ route_mutator(Node *node, RouteContext * ctx)
  * Helper inlining. Policies often wrap their check in a function of their
  * own (using (is_team_member(team))). For routing, and for finding what a
  * policy reads, a call of a SQL function whose body is one SELECT is
- * replaced by that SELECT as a scalar sub-query, its parameters replaced by
- * the call's arguments; the walkers then see what the function does.
+ * replaced by that SELECT as a scalar sub-query (or by its one expression,
+ * when it has nothing else), its parameters replaced by the call's
+ * arguments; the walkers then see what the function does.
  *
  * This only serves the router and registration, never the evaluation of a
  * cohort, which calls the function as written. That is why the function's
- * SECURITY DEFINER, SET clauses and STRICT can be ignored: the router runs as
- * the refresher with row_security off, and it only has to name at least every
- * user who can see a row. Tables read inside the body are read with all their
- * rows (where the definer or the invoker might see fewer; the router fails
- * instead when row-level security would filter them for the refresher); a
- * STRICT function returns NULL for a NULL argument, and a NULL qual shows
- * nothing, so the inlined body can only show more. The router itself is not
+ * SECURITY DEFINER, SET clauses and STRICT can be ignored: the router only
+ * has to name at least every user who can see a row, and it runs as the
+ * refresher with row_security off. SECURITY DEFINER changes whose privileges
+ * and row-level security apply inside the body; the router reads the body's
+ * tables with all their rows whoever the definer is (or fails, when
+ * row-level security would filter them for the refresher), as it reads the
+ * sub-queries written in a policy, and for the checks policies make
+ * (EXISTS, IN, comparisons) more rows can only name more users. STRICT makes
+ * the function NULL for a NULL argument, and a NULL condition shows no row,
+ * so the body in its place can only show more. The router itself is not
  * SECURITY DEFINER: a caller without the definer's privileges gets an error,
  * never rows. A body that returns more than one row fails as a sub-query
  * where the function would take the first row: the router then fails and
  * the tick evaluates every cohort.
  *
- * Only the function's search_path matters, when its body (prosrc) is parsed:
- * it is parsed under the function's own settings, so names resolve as when
- * the function runs.
+ * Of the SET clauses only search_path matters, and only while the body
+ * (prosrc) is parsed: it is parsed under the function's own settings, so
+ * names resolve as when the function runs. The parsed tree names objects by
+ * OID, so the router does not depend on any search_path afterwards.
  *
  * Functions of pg_catalog, auth and pgr are never inlined: the walkers know
  * them by name. Nor are procedures, set-returning, VARIADIC or polymorphic
@@ -834,6 +839,21 @@ inline_helper(FuncExpr *call, InlineContext * ctx)
 	ctx->active = list_delete_last(ctx->active);
 	actx.args = args;
 	actx.depth = 0;
+
+	/*
+	 * SELECT <expression> alone yields exactly one row: the expression
+	 * itself then stands for the call, as the planner would inline it (so
+	 * an EXISTS in it can become a semi-join in the router).
+	 */
+	if (body->rtable == NIL && body->jointree != NULL && body->jointree->fromlist == NIL &&
+		body->jointree->quals == NULL && body->cteList == NIL && !body->hasAggs &&
+		!body->hasWindowFuncs && !body->hasTargetSRFs && body->groupClause == NIL &&
+		body->groupingSets == NIL && body->havingQual == NULL && body->distinctClause == NIL &&
+		body->sortClause == NIL && body->limitCount == NULL && body->limitOffset == NULL &&
+		body->setOperations == NULL && list_length(body->targetList) == 1 &&
+		!linitial_node(TargetEntry, body->targetList)->resjunk)
+		return args_mutator((Node *) linitial_node(TargetEntry, body->targetList)->expr, &actx);
+
 	body = (Query *) args_mutator((Node *) body, &actx);
 	body->hasSubLinks = true;	/* arguments may have brought some */
 	body->isReturn = false;		/* a RETURN body reads as SELECT */

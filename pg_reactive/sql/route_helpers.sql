@@ -92,9 +92,9 @@ CREATE FUNCTION member_return(t int) RETURNS boolean LANGUAGE sql STABLE
 -- A helper calling a helper with an argument that is not a column.
 CREATE FUNCTION can_read(t int, title text) RETURNS boolean LANGUAGE sql STABLE AS $$
   SELECT t = 0 OR is_team_member(t + 0) OR title LIKE 'public:%' $$;
--- A default argument.
+-- A default argument, and a body with a FROM clause: it stays a sub-query.
 CREATE FUNCTION member_of(t int, u uuid DEFAULT auth.uid()) RETURNS boolean LANGUAGE sql STABLE AS $$
-  SELECT EXISTS (SELECT 1 FROM members m WHERE m.team = t AND m.member = u) $$;
+  SELECT count(*) > 0 FROM members m WHERE m.team = t AND m.member = u $$;
 -- The function's own search_path resolves its names, whatever the caller's.
 CREATE FUNCTION member_path(t int) RETURNS boolean LANGUAGE sql STABLE SET search_path = helpers AS $$
   SELECT t IN (SELECT team FROM members WHERE member = auth.uid()) $$;
@@ -166,14 +166,19 @@ SET search_path = helpers, public;
 -- sub and routes; one that cannot be seen through (PL/pgSQL) or reads a
 -- setting makes cohorts by every claim, as before, and does not route.
 ALTER TABLE h_atomic ENABLE ROW LEVEL SECURITY;
+ALTER TABLE h_default ENABLE ROW LEVEL SECURITY;
 ALTER TABLE h_plpgsql ENABLE ROW LEVEL SECURITY;
 ALTER TABLE h_setting ENABLE ROW LEVEL SECURITY;
 ALTER TABLE h_rec ENABLE ROW LEVEL SECURITY;
 SELECT pgr.register('r_atomic', 'select id from h_atomic', key => 'id'),
+       pgr.register('r_default', 'select id from h_default', key => 'id'),
        pgr.register('r_plpgsql', 'select id from h_plpgsql', key => 'id'),
        pgr.register('r_setting', 'select id from h_setting', key => 'id'),
        pgr.register('r_rec', 'select id from h_rec', key => 'id');
 SELECT name, keyed, route, claim_paths, tables FROM pgr.queries WHERE name LIKE 'r\_%' ORDER BY name;
+-- The router of a sub-query body, run.
+INSERT INTO h_default VALUES (1, 1, 'one'), (2, 2, 'two'), (3, 3, 'three');
+SELECT * FROM pgr.route_r_default('00000000-0000-0000-0000-00000000000c', '{1,2,3}') ORDER BY 1;
 SELECT pgr.unregister(name) FROM pgr.query WHERE name LIKE 'r\_%' ORDER BY name;
 
 -- A helper that reads the queried table itself: a change to one row can
