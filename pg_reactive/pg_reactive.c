@@ -972,21 +972,21 @@ typedef struct RefsContext
 	List	   *funcs;			/* functions called */
 }			RefsContext;
 
-static bool
-refs_function(Oid func_id, void *context)
-{
-	RefsContext *ctx = (RefsContext *) context;
-
-	ctx->funcs = list_append_unique_oid(ctx->funcs, func_id);
-	return false;
-}
-
+/*
+ * Collects the functions called by name (as pg_depend records them for a
+ * policy: not those behind operators and casts) and the relations read.
+ */
 static bool
 refs_walker(Node *node, RefsContext * ctx)
 {
 	if (node == NULL)
 		return false;
-	(void) check_functions_in_node(node, refs_function, ctx);
+	if (IsA(node, FuncExpr))
+		ctx->funcs = list_append_unique_oid(ctx->funcs, ((FuncExpr *) node)->funcid);
+	else if (IsA(node, Aggref))
+		ctx->funcs = list_append_unique_oid(ctx->funcs, ((Aggref *) node)->aggfnoid);
+	else if (IsA(node, WindowFunc))
+		ctx->funcs = list_append_unique_oid(ctx->funcs, ((WindowFunc *) node)->winfnoid);
 	if (IsA(node, Query))
 	{
 		ListCell   *lc;
