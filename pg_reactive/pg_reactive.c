@@ -24,6 +24,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_namespace.h"
@@ -556,6 +557,180 @@ route_walker(Node *node, RouteContext * ctx)
 	return expression_tree_walker(node, route_walker, ctx);
 }
 
+/*
+ * The router reads the tables of a policy's sub-queries with row-level
+ * security off, so it may see rows a subscriber cannot. That only ever adds
+ * users while a sub-query's rows count in the policy's favour: EXISTS or IN
+ * under AND and OR, over joins, filters and projections whose own
+ * sub-queries are in the same position. Under NOT, in a scalar sub-query
+ * (count(*) = 0, max(...) < x), behind an aggregate, LIMIT, an outer join or
+ * any other expression (CASE, COALESCE, IS NOT TRUE), a row the subscriber
+ * cannot see may turn the policy false for the router while it is true for
+ * the subscriber, and the subscriber would be skipped. Such policies are
+ * not routed when those sub-queries read a table with row-level security
+ * enabled; over tables without it both read the same rows and the router is
+ * exact.
+ */
+typedef enum Polarity
+{
+	POLARITY_POSITIVE,			/* more rows can only make the policy true */
+	POLARITY_NEGATIVE,			/* more rows can only make it false (NOT) */
+	POLARITY_OTHER				/* anything else */
+}			Polarity;
+
+static bool
+rel_has_rls(Oid relid)
+{
+	HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		rls;
+
+	if (!HeapTupleIsValid(tp))
+		return true;
+	rls = ((Form_pg_class) GETSTRUCT(tp))->relrowsecurity;
+	ReleaseSysCache(tp);
+	return rls;
+}
+
+/* Whether node (an expression or a Query) reads a table with row-level security. */
+static bool
+reads_rls_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((Query *) node)->rtable)
+		{
+			RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+			if (rte->rtekind == RTE_RELATION && rel_has_rls(rte->relid))
+				return true;
+		}
+		return query_tree_walker((Query *) node, reads_rls_walker, context, 0);
+	}
+	return expression_tree_walker(node, reads_rls_walker, context);
+}
+
+static bool polarity_bad(Node *node, Polarity polarity);
+
+static bool
+polarity_other_walker(Node *node, void *context)
+{
+	return polarity_bad(node, POLARITY_OTHER);
+}
+
+/* Whether the rows of q can only grow with the rows of the tables it reads. */
+static bool
+query_not_monotone(Query *q)
+{
+	ListCell   *lc;
+
+	if (q->hasAggs || q->hasWindowFuncs || q->hasTargetSRFs || q->groupClause != NIL ||
+		q->groupingSets != NIL || q->havingQual != NULL || q->limitCount != NULL ||
+		q->limitOffset != NULL || q->setOperations != NULL || q->cteList != NIL ||
+		q->jointree == NULL)
+		return true;
+	foreach(lc, q->targetList)
+	{
+		if (polarity_bad((Node *) lfirst_node(TargetEntry, lc)->expr, POLARITY_OTHER))
+			return true;
+	}
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		switch (rte->rtekind)
+		{
+			case RTE_RELATION:
+				break;
+			case RTE_SUBQUERY:
+				if (reads_rls_walker((Node *) rte->subquery, NULL) && query_not_monotone(rte->subquery))
+					return true;
+				break;
+			case RTE_JOIN:
+				if (rte->jointype != JOIN_INNER)
+					return true;
+				break;
+			case RTE_FUNCTION:
+				if (range_table_entry_walker(rte, polarity_other_walker, NULL, 0))
+					return true;
+				break;
+			case RTE_VALUES:
+				if (polarity_bad((Node *) rte->values_lists, POLARITY_OTHER))
+					return true;
+				break;
+			default:
+				return true;
+		}
+	}
+	/* Join conditions and WHERE: a row more can only let more rows through. */
+	return polarity_bad((Node *) q->jointree, POLARITY_POSITIVE);
+}
+
+static bool
+polarity_bad(Node *node, Polarity polarity)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, BoolExpr))
+	{
+		BoolExpr   *b = (BoolExpr *) node;
+		Polarity	p = polarity;
+		ListCell   *lc;
+
+		if (b->boolop == NOT_EXPR && polarity != POLARITY_OTHER)
+			p = polarity == POLARITY_POSITIVE ? POLARITY_NEGATIVE : POLARITY_POSITIVE;
+		foreach(lc, b->args)
+		{
+			if (polarity_bad(lfirst(lc), p))
+				return true;
+		}
+		return false;
+	}
+	if (IsA(node, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) node;
+
+		return polarity_bad((Node *) f->fromlist, polarity) || polarity_bad(f->quals, polarity);
+	}
+	if (IsA(node, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) node;
+
+		return polarity_bad(j->larg, polarity) || polarity_bad(j->rarg, polarity) ||
+			polarity_bad(j->quals, polarity);
+	}
+	if (IsA(node, List))
+	{
+		ListCell   *lc;
+
+		foreach(lc, (List *) node)
+		{
+			if (polarity_bad(lfirst(lc), polarity))
+				return true;
+		}
+		return false;
+	}
+	if (IsA(node, RangeTblRef))
+		return false;
+	if (IsA(node, SubLink))
+	{
+		SubLink    *sl = (SubLink *) node;
+
+		if (polarity_bad(sl->testexpr, POLARITY_OTHER))
+			return true;
+		if (!reads_rls_walker(sl->subselect, NULL))
+			return false;
+		if (polarity != POLARITY_POSITIVE ||
+			(sl->subLinkType != EXISTS_SUBLINK && sl->subLinkType != ANY_SUBLINK))
+			return true;
+		return query_not_monotone(castNode(Query, sl->subselect));
+	}
+	return expression_tree_walker(node, polarity_other_walker, NULL);
+}
+
 /* Whether node is (SELECT auth.uid()): a scalar sub-select of nothing else. */
 static bool
 is_uid_subselect(Node *node, RouteContext * ctx)
@@ -948,7 +1123,7 @@ pgr_route_qual(PG_FUNCTION_ARGS)
 		if (isnull)
 			continue;			/* no USING: the policy lets no row be read */
 		qual = inline_mutator((Node *) stringToNode(TextDatumGetCString(d)), &ictx);
-		if (route_walker(qual, &ctx))
+		if (route_walker(qual, &ctx) || polarity_bad(qual, POLARITY_POSITIVE))
 			routable = false;
 		else
 			quals = lappend(quals, route_mutator(qual, &ctx));

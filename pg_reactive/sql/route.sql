@@ -56,6 +56,41 @@ CREATE TABLE q_write (id int PRIMARY KEY, owner uuid);
 CREATE POLICY p ON q_write FOR UPDATE USING (owner = auth.uid());
 SELECT t AS "table", pgr._route_qual(t) AS qual
 FROM unnest(ARRAY['q_ok', 'q_fn', 'q_immutable', 'q_setting', 'q_user', 'q_view', 'q_now', 'q_write']::regclass[]) t;
+-- The router reads sub-queries with row-level security off. Over a table
+-- with row-level security it routes only where more rows can only make the
+-- policy true (EXISTS or IN under AND and OR); under NOT, in a scalar
+-- sub-query or ALL, a row the subscriber cannot see could make the router
+-- skip them. Over tables without row-level security it is exact.
+CREATE TABLE blocked (team int, member uuid);
+CREATE TABLE blocked_rls (team int, member uuid);
+ALTER TABLE blocked_rls ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own ON blocked_rls USING (member = auth.uid());
+CREATE TABLE p_not (id int PRIMARY KEY, team int);
+CREATE POLICY p ON p_not USING (NOT EXISTS (SELECT 1 FROM blocked b WHERE b.team = p_not.team AND b.member = auth.uid()));
+CREATE TABLE p_not_rls (id int PRIMARY KEY, team int);
+CREATE POLICY p ON p_not_rls USING (NOT EXISTS (SELECT 1 FROM blocked_rls b WHERE b.team = p_not_rls.team));
+CREATE TABLE p_in_rls (id int PRIMARY KEY, team int);
+CREATE POLICY p ON p_in_rls USING (team IN (SELECT b.team FROM blocked_rls b WHERE b.member = auth.uid()) OR team = 0);
+CREATE TABLE p_join_rls (id int PRIMARY KEY, team int);
+CREATE POLICY p ON p_join_rls USING (EXISTS (SELECT 1 FROM blocked_rls b JOIN members m ON m.team = b.team
+  WHERE b.team = p_join_rls.team AND m.member = auth.uid()));
+CREATE TABLE p_count_rls (id int PRIMARY KEY, team int);
+CREATE POLICY p ON p_count_rls USING ((SELECT count(*) FROM blocked_rls b WHERE b.team = p_count_rls.team) < 3);
+CREATE TABLE p_all_rls (id int PRIMARY KEY, team int);
+CREATE POLICY p ON p_all_rls USING (team <> ALL (SELECT b.team FROM blocked_rls b));
+CREATE TABLE p_nested_rls (id int PRIMARY KEY, team int);
+CREATE POLICY p ON p_nested_rls USING (EXISTS (SELECT 1 FROM members m WHERE m.team = p_nested_rls.team
+  AND m.member = auth.uid() AND NOT EXISTS (SELECT 1 FROM blocked_rls b WHERE b.team = m.team)));
+CREATE TABLE p_outer_rls (id int PRIMARY KEY, team int);
+CREATE POLICY p ON p_outer_rls USING (EXISTS (SELECT 1 FROM members m LEFT JOIN blocked_rls b ON b.team = m.team
+  WHERE m.team = p_outer_rls.team AND m.member = auth.uid() AND b.team IS NULL));
+CREATE TABLE p_coalesce_rls (id int PRIMARY KEY, team int);
+CREATE POLICY p ON p_coalesce_rls USING (coalesce((SELECT false FROM blocked_rls b WHERE b.team = p_coalesce_rls.team LIMIT 1), true));
+SELECT t AS "table", pgr._route_qual(t) IS NOT NULL AS routed
+FROM unnest(ARRAY['p_not', 'p_not_rls', 'p_in_rls', 'p_join_rls', 'p_count_rls', 'p_all_rls', 'p_nested_rls',
+                  'p_outer_rls', 'p_coalesce_rls']::regclass[]) t;
+DROP TABLE blocked, blocked_rls, p_not, p_not_rls, p_in_rls, p_join_rls, p_count_rls, p_all_rls, p_nested_rls,
+  p_outer_rls, p_coalesce_rls;
 -- Registered, only a query whose cohorts differ by sub alone routes; an
 -- owner-only policy routes by partition instead.
 ALTER TABLE q_ok ENABLE ROW LEVEL SECURITY;
