@@ -892,9 +892,20 @@ parse_helper_body(FuncExpr *call, HeapTuple proctup)
 	q = linitial_node(Query, queries);
 	if (q->commandType != CMD_SELECT || q->utilityStmt != NULL)
 		return NULL;
-	/* One column of the result type (coerced to it when needed). */
-	if (check_sql_fn_retval(list_make1(list_make1(q)), proc->prorettype, NULL, false, NULL))
-		return NULL;
+	/*
+	 * One column, of exactly the result type: a body that relies on a
+	 * coercion to it is not inlined (check_sql_fn_retval would coerce it, but
+	 * its signature differs between PostgreSQL versions).
+	 */
+	{
+		TargetEntry *te;
+
+		if (list_length(q->targetList) != 1)
+			return NULL;
+		te = linitial_node(TargetEntry, q->targetList);
+		if (te->resjunk || exprType((Node *) te->expr) != proc->prorettype)
+			return NULL;
+	}
 	return q;
 }
 
