@@ -73,6 +73,13 @@
 
 PG_MODULE_MAGIC;
 
+/* PostgreSQL 16 folded the per-object ACL checks into object_aclcheck(). */
+#if PG_VERSION_NUM >= 160000
+#define proc_aclcheck(fn, role, mode) object_aclcheck(ProcedureRelationId, (fn), (role), (mode))
+#else
+#define proc_aclcheck(fn, role, mode) pg_proc_aclcheck((fn), (role), (mode))
+#endif
+
 void		_PG_init(void);
 PGDLLEXPORT void pgr_worker_main(Datum arg);
 
@@ -1278,7 +1285,7 @@ pgr_call_eval(PG_FUNCTION_ARGS)
 						errmsg("the function of this live query does not exist")));
 	if (get_func_rettype(fn) != JSONBOID || get_func_nargs(fn) != 1)
 		ereport(ERROR, (errmsg("pgr._call_eval: %u is not a function (text[]) returning jsonb", fn)));
-	if (pg_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+	if (proc_aclcheck(fn, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
 		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(fn));
 	fmgr_info(fn, &flinfo);
 	InitFunctionCallInfoData(*call, &flinfo, 1, PG_GET_COLLATION(), NULL, NULL);
