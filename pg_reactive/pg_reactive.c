@@ -805,8 +805,8 @@ route_mutator(Node *node, RouteContext * ctx)
  * and row-level security apply inside the body; the router reads the body's
  * tables with all their rows whoever the definer is (or fails, when
  * row-level security would filter them for the refresher), as it reads the
- * sub-queries written in a policy, and for the checks policies make
- * (EXISTS, IN, comparisons) more rows can only name more users. STRICT makes
+ * sub-queries written in a policy; where more rows could name fewer users
+ * (NOT, scalar sub-queries: see polarity_bad), the policy is not routed. STRICT makes
  * the function NULL for a NULL argument, and a NULL condition shows no row,
  * so the body in its place can only show more. The router itself is not
  * SECURITY DEFINER: a caller without the definer's privileges gets an error,
@@ -859,6 +859,8 @@ parse_helper_body(FuncExpr *call, HeapTuple proctup)
 		/* BEGIN ATOMIC (a list of statement lists) or RETURN (one Query). */
 		Node	   *n = stringToNode(TextDatumGetCString(d));
 
+		if (IsA(n, List) && list_length((List *) n) != 1)
+			return NULL;		/* more than one statement: the last one counts */
 		queries = IsA(n, List) ? linitial_node(List, castNode(List, n)) : list_make1(n);
 	}
 	else

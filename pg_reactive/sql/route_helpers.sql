@@ -111,6 +111,11 @@ CREATE FUNCTION member_rec(t int) RETURNS boolean LANGUAGE sql STABLE AS $$
   SELECT t <= 0 OR member_rec(t - 1) $$;
 CREATE FUNCTION member_any(t anyelement) RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT t IS NULL $$;
 CREATE FUNCTION member_two(t int) RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT true; SELECT t = 1 $$;
+CREATE FUNCTION member_two_atomic(t int) RETURNS boolean LANGUAGE sql STABLE
+BEGIN ATOMIC
+  SELECT true;
+  SELECT t = 1;
+END;
 SET check_function_bodies = off;
 CREATE FUNCTION member_ping(t int) RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT member_pong(t) $$;
 CREATE FUNCTION member_pong(t int) RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT member_ping(t) $$;
@@ -150,11 +155,14 @@ CREATE TABLE h_any (id int PRIMARY KEY, team int, title text);
 CREATE POLICY p ON h_any USING (member_any(team));
 CREATE TABLE h_two (id int PRIMARY KEY, team int, title text);
 CREATE POLICY p ON h_two USING (member_two(team));
+CREATE TABLE h_two_atomic (id int PRIMARY KEY, team int, title text);
+CREATE POLICY p ON h_two_atomic USING (member_two_atomic(team));
 CREATE TABLE h_nopath (id int PRIMARY KEY, team int, title text);
 CREATE POLICY p ON h_nopath USING (member_nopath(team));
 SELECT t AS "table", pgr._route_qual(t) AS qual
 FROM unnest(ARRAY['h_pos', 'h_atomic', 'h_return', 'h_nested', 'h_named', 'h_default', 'h_path', 'h_sub',
-                  'h_plpgsql', 'h_setting', 'h_volatile', 'h_rec', 'h_ping', 'h_any', 'h_two', 'h_nopath']::regclass[]) t;
+                  'h_plpgsql', 'h_setting', 'h_volatile', 'h_rec', 'h_ping', 'h_any', 'h_two', 'h_two_atomic',
+                  'h_nopath']::regclass[]) t;
 -- A body without a search_path of its own resolves names on the caller's,
 -- as when the policy is evaluated (the query's search_path): member_pos's
 -- members is not on this one, member_path's is on its own.
