@@ -180,10 +180,7 @@ func (h *Handler) execute(r *http.Request, p *Plan, st Statement) (*Result, erro
 // max-rows + 1 rows, unless it passed max-rows, then the larger of it and
 // the estimate (PostgREST's estimated count).
 func CountTotal(p *Plan, exact *int64, planned int64) *int64 {
-	if p.Prefs.Count == "estimated" && exact != nil && *exact <= p.MaxRows {
-		return exact
-	}
-	if p.Prefs.Count == "estimated" && exact != nil && *exact > planned {
+	if p.Prefs.Count == "estimated" && exact != nil && (*exact <= p.MaxRows || *exact > planned) {
 		return exact
 	}
 	return &planned

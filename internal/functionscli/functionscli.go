@@ -213,7 +213,14 @@ func (o *options) delete(ctx context.Context, name string) error {
 
 // do calls the admin API and decodes a 2xx JSON answer into out.
 func (o *options) do(ctx context.Context, method, path string, in, out any) error {
-	if o.key == "" {
+	return CallAdmin(ctx, o.env.HTTP, o.url, o.key, method, path, in, out)
+}
+
+// CallAdmin calls pgStack's admin API at base with the service-role key,
+// sending in (if not nil) as JSON and decoding a 2xx JSON answer into out
+// (if not nil). Errors name the call and carry the API's message.
+func CallAdmin(ctx context.Context, client *http.Client, base, key, method, path string, in, out any) error {
+	if key == "" {
 		return errors.New("no service-role key: pass --service-role-key or set SERVICE_ROLE_KEY (`pgstack keys` prints it)")
 	}
 	var body io.Reader
@@ -224,20 +231,20 @@ func (o *options) do(ctx context.Context, method, path string, in, out any) erro
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(o.url, "/")+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(base, "/")+path, body)
 	if err != nil {
 		return fmt.Errorf("--url: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+o.key)
+	req.Header.Set("Authorization", "Bearer "+key)
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := o.env.HTTP.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("reach pgStack at %s: %w", o.url, err)
+		return fmt.Errorf("reach pgStack at %s: %w", base, err)
 	}
 	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 16<<20))
+	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package typegen
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -125,36 +124,10 @@ func loopback(rawURL string) bool {
 // fetch reads GET /api/schema.
 func fetch(ctx context.Context, client *http.Client, base, key string, schemas []string) (admin.DatabaseSchema, error) {
 	var out admin.DatabaseSchema
-	if key == "" {
-		return out, errors.New("no service-role key: pass --service-role-key or set SERVICE_ROLE_KEY (`pgstack keys` prints it)")
-	}
 	path := "/api/schema"
 	if len(schemas) > 0 {
 		path += "?" + url.Values{"schemas": {strings.Join(schemas, ",")}}.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+path, nil)
-	if err != nil {
-		return out, fmt.Errorf("--url: %w", err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	res, err := client.Do(req)
-	if err != nil {
-		return out, fmt.Errorf("reach pgStack at %s: %w", base, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
-	if err != nil {
-		return out, err
-	}
-	if res.StatusCode >= 300 {
-		var e admin.Error
-		if json.Unmarshal(b, &e) == nil && e.Message != "" {
-			return out, fmt.Errorf("GET %s: %s (%s)", path, e.Message, res.Status)
-		}
-		return out, fmt.Errorf("GET %s: %s", path, res.Status)
-	}
-	if err := json.Unmarshal(b, &out); err != nil {
-		return out, fmt.Errorf("GET %s: unexpected answer: %w", path, err)
-	}
-	return out, nil
+	err := functionscli.CallAdmin(ctx, client, base, key, http.MethodGet, path, nil, &out)
+	return out, err
 }
