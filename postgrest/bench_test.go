@@ -43,12 +43,14 @@ const benchRows = 10000
 //	(d) the floor: SELECT row_to_json(t) FROM items t WHERE id = $1 sent
 //	    straight through a pgx pool (one round trip, no HTTP, no role switch)
 //
-// plus three rows that locate the cost: (a) through the router without a
-// network (httptest recorder), the HTTP stack alone (a 404 through the same
-// middleware and network) and the caller pipeline alone (role and claims
-// setup plus the floor's statement, no HTTP).
+// plus rows that locate the cost: (a) on a server that sends every
+// transaction alone (DB_PIPELINE_DEPTH=1, no coalescing of concurrent
+// requests), (a) through the router without a network (httptest recorder),
+// the HTTP stack alone (a 404 through the same middleware and network) and
+// the caller pipeline alone (role and claims setup plus the floor's
+// statement, no HTTP).
 //
-// in the same process, interleaving them in rounds so they see the same
+// All run in the same process, interleaving them in rounds so they see the same
 // machine load, and reports req/s, p50 and p99 of each and (a)/(d), with the
 // CPU time each request costs PostgreSQL and this process: on this 2-core
 // machine the two share the cores, so the sum bounds the throughput.
@@ -74,20 +76,26 @@ func BenchmarkREST(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg.DatabaseURL, cfg.JWTSecret = tdb.URL, pgtest.JWTSecret
-	db, err := database.Open(ctx, database.Options{DatabaseURL: tdb.URL, AuthenticatorPassword: pgtest.AuthenticatorPassword,
-		PoolSize: cfg.DBPoolSize, StatementTimeout: cfg.StatementTimeout})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(db.Close)
 	keys := jwt.New(cfg.JWTSecret, nil)
-	srv, err := server.New(server.Deps{Config: cfg, DB: db, Keys: keys, Version: "bench",
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
+	// serve starts a server on its own pools; depth is DB_PIPELINE_DEPTH.
+	serve := func(depth int) (*database.DB, *server.Server, *rawClient) {
+		db, err := database.Open(ctx, database.Options{DatabaseURL: tdb.URL, AuthenticatorPassword: pgtest.AuthenticatorPassword,
+			PoolSize: cfg.DBPoolSize, StatementTimeout: cfg.StatementTimeout, PipelineDepth: depth})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(db.Close)
+		srv, err := server.New(server.Deps{Config: cfg, DB: db, Keys: keys, Version: "bench",
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		hs := httptest.NewServer(srv.Handler())
+		b.Cleanup(hs.Close)
+		return db, srv, &rawClient{addr: hs.Listener.Addr().String(), conns: make(chan *rawConn, 2*benchConcurrency)}
 	}
-	hs := httptest.NewServer(srv.Handler())
-	b.Cleanup(hs.Close)
+	db, srv, client := serve(cfg.DBPipelineDepth)
+	_, _, aloneClient := serve(1)
 	anonKey, _ := keys.APIKey(jwt.RoleAnon)
 	token, _ := keys.Sign(map[string]any{"role": "authenticated", "sub": alice, "exp": time.Now().Add(time.Hour).Unix()})
 
@@ -103,7 +111,6 @@ func BenchmarkREST(b *testing.B) {
 	}
 	b.Cleanup(floor.Close)
 
-	client := &rawClient{addr: hs.Listener.Addr().String(), conns: make(chan *rawConn, 2*benchConcurrency)}
 	auth := "apikey: " + anonKey + "\r\nAuthorization: Bearer " + token + "\r\n"
 	get := func(url string) error {
 		return client.do("GET "+url+" HTTP/1.1\r\nHost: bench\r\n"+auth+"\r\n", http.StatusOK)
@@ -114,6 +121,9 @@ func BenchmarkREST(b *testing.B) {
 		op   func() error
 	}{
 		{"a-get-rls", func() error { return get("/rest/v1/items?id=eq." + strconv.Itoa(1+rand.IntN(benchRows))) }},
+		{"a-alone", func() error {
+			return aloneClient.do("GET /rest/v1/items?id=eq."+strconv.Itoa(1+rand.IntN(benchRows))+" HTTP/1.1\r\nHost: bench\r\n"+auth+"\r\n", http.StatusOK)
+		}},
 		{"b-post", func() error {
 			body := `{"name":"new ` + strconv.FormatInt(posted.Add(1), 10) + `","price":1}`
 			return client.do("POST /rest/v1/items HTTP/1.1\r\nHost: bench\r\n"+auth+

@@ -36,6 +36,7 @@ type Config struct {
 	DatabaseURL           string
 	AuthenticatorPassword string
 	DBPoolSize            int
+	DBPipelineDepth       int
 	StatementTimeout      time.Duration
 
 	JWTSecret string
@@ -120,6 +121,7 @@ var Vars = []Var{
 	{"JWT_EXPIRY", "3600", "Lifetime of issued access tokens, in seconds."},
 	{"AUTHENTICATOR_PASSWORD", "", "Password of the authenticator role the request pool logs in as. Unset: pgStack derives one from JWT_SECRET and sets it."},
 	{"DB_POOL_SIZE", "10", "Maximum connections of each pool: the request pool and the owner pool (auth, admin)."},
+	{"DB_PIPELINE_DEPTH", "16", "Most transactions of concurrent requests sent to PostgreSQL together on one connection, each still its own transaction; 1 sends each alone."},
 	{"STATEMENT_TIMEOUT", "8s", "statement_timeout applied to every client transaction (Go duration)."},
 	{"MAX_BODY_SIZE", "1048576", "Largest accepted request body, in bytes (413 beyond)."},
 	{"CORS_ALLOWED_ORIGINS", "*", "Comma-separated origins allowed by CORS."},
@@ -169,6 +171,7 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 	c := &Config{
 		Mode:               mode,
 		DBPoolSize:         10,
+		DBPipelineDepth:    16,
 		StatementTimeout:   8 * time.Second,
 		JWTExpiry:          time.Hour,
 		ListenAddr:         "127.0.0.1:8080",
@@ -251,6 +254,9 @@ func Load(mode Mode, getenv func(string) (string, bool)) (*Config, error) {
 	pool := int64(c.DBPoolSize)
 	integer("DB_POOL_SIZE", &pool, 1)
 	c.DBPoolSize = int(pool)
+	depth := int64(c.DBPipelineDepth)
+	integer("DB_PIPELINE_DEPTH", &depth, 1)
+	c.DBPipelineDepth = int(depth)
 	integer("MAX_BODY_SIZE", &c.MaxBodySize, 1)
 	integer("REST_MAX_ROWS", &c.RESTMaxRows, 0)
 

@@ -33,14 +33,14 @@ func TestLoadParses(t *testing.T) {
 	c, err := Load(ModeServe, env(map[string]string{
 		"MAX_BODY_SIZE": "2048", "JWT_EXPIRY": "60", "DB_POOL_SIZE": "3", "REST_SCHEMAS": "public, api",
 		"STATEMENT_TIMEOUT": "2s", "REST_MAX_ROWS": "1000", "REST_AGGREGATES": "true", "CORS_ALLOWED_ORIGINS": "https://a.example,https://b.example",
-		"FUNCTION_TIMEOUT": "750ms",
+		"FUNCTION_TIMEOUT": "750ms", "DB_PIPELINE_DEPTH": "4",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.MaxBodySize != 2048 || c.JWTExpiry != time.Minute || c.DBPoolSize != 3 || c.StatementTimeout != 2*time.Second ||
 		strings.Join(c.RESTSchemas, "|") != "public|api" || len(c.CORSAllowedOrigins) != 2 || c.RESTMaxRows != 1000 || !c.RESTAggregates ||
-		c.FunctionTimeout != 750*time.Millisecond {
+		c.FunctionTimeout != 750*time.Millisecond || c.DBPipelineDepth != 4 {
 		t.Errorf("parsed = %+v", c)
 	}
 }
@@ -52,6 +52,7 @@ func TestLoadAndValidateNameTheVariable(t *testing.T) {
 	}{
 		{map[string]string{"MAX_BODY_SIZE": "big"}, "MAX_BODY_SIZE"},
 		{map[string]string{"DB_POOL_SIZE": "0"}, "DB_POOL_SIZE"},
+		{map[string]string{"DB_PIPELINE_DEPTH": "0"}, "DB_PIPELINE_DEPTH"},
 		{map[string]string{"JWT_EXPIRY": "-1"}, "JWT_EXPIRY"},
 		{map[string]string{"STATEMENT_TIMEOUT": "soon"}, "STATEMENT_TIMEOUT"},
 		{map[string]string{"ENABLE_SQL_ENDPOINT": "maybe"}, "ENABLE_SQL_ENDPOINT"},

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -35,6 +36,14 @@ type Options struct {
 	Secret           string
 	PoolSize         int
 	StatementTimeout time.Duration
+	// CoalesceWorkers is how many request connections at most carry
+	// coalesced transactions at once (see coalescer); 0 chooses (see
+	// coalesceWorkers). Tests set it.
+	CoalesceWorkers int
+	// PipelineDepth is the most transactions of concurrent requests sent to
+	// PostgreSQL as one pipeline (DB_PIPELINE_DEPTH); 0 means 16, and 1
+	// sends every transaction alone.
+	PipelineDepth int
 }
 
 // DB is the pair of pools and the generated queries over the owner pool.
@@ -44,6 +53,7 @@ type DB struct {
 	Queries  *db.Queries
 
 	statementTimeout time.Duration
+	coalesce         *coalescer
 
 	mu      sync.Mutex
 	onClose []func()
@@ -86,6 +96,12 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if o.PoolSize > 0 {
 		reqCfg.MaxConns = int32(o.PoolSize)
 	}
+	var co *coalescer
+	reqCfg.BeforeClose = func(c *pgx.Conn) {
+		if co != nil {
+			co.forget(c.PgConn())
+		}
+	}
 	requests, err := pgxpool.NewWithConfig(ctx, reqCfg)
 	if err != nil {
 		owner.Close()
@@ -96,7 +112,27 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 		requests.Close()
 		return nil, fmt.Errorf("connect as %s: %w", AuthenticatorRole, err)
 	}
-	return &DB{Owner: owner, Requests: requests, Queries: db.New(owner), statementTimeout: o.StatementTimeout}, nil
+	depth := o.PipelineDepth
+	if depth == 0 {
+		depth = 16
+	}
+	if depth > 1 {
+		workers := coalesceWorkers(o.CoalesceWorkers, int(reqCfg.MaxConns))
+		co = newCoalescer(requests, workers, depth, 20*time.Millisecond)
+	}
+	return &DB{Owner: owner, Requests: requests, Queries: db.New(owner), statementTimeout: o.StatementTimeout,
+		coalesce: co}, nil
+}
+
+// coalesceWorkers is how many connections carry coalesced transactions:
+// as many as this process has cores, at least two, at most the pool. Fewer
+// workers make bigger batches; the cores bound how many statements
+// PostgreSQL runs at once on a shared machine anyway.
+func coalesceWorkers(n, poolSize int) int {
+	if n != 0 {
+		return min(n, poolSize)
+	}
+	return min(poolSize, max(2, runtime.GOMAXPROCS(0)))
 }
 
 // OnClose registers f to run when Close is called, before the pools close:
@@ -115,6 +151,9 @@ func (d *DB) Close() {
 	d.mu.Unlock()
 	for i := len(hooks) - 1; i >= 0; i-- {
 		hooks[i]()
+	}
+	if d.coalesce != nil {
+		d.coalesce.close()
 	}
 	d.Requests.Close()
 	d.Owner.Close()

@@ -50,6 +50,19 @@ func (d *DB) Pipeline(ctx context.Context, c Caller, ending Ending, decide func(
 	if err != nil {
 		return err
 	}
+	if !explicit && d.coalesce != nil {
+		all := append([]Statement{{SQL: setup, Args: args}}, stmts...)
+		return d.coalesce.do(ctx, all, func() error {
+			return d.pipeline(ctx, c.ReadOnly, ending, decide, setup, args, stmts)
+		})
+	}
+	return d.pipeline(ctx, c.ReadOnly, ending, decide, setup, args, stmts)
+}
+
+// pipeline sends one caller transaction on a connection of its own.
+func (d *DB) pipeline(ctx context.Context, readOnly bool, ending Ending, decide func() bool,
+	setup string, args []any, stmts []Statement) error {
+	explicit := ending == Decide
 	conn, err := d.Requests.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("acquire connection: %w", err)
@@ -63,7 +76,7 @@ func (d *DB) Pipeline(ctx context.Context, c Caller, ending Ending, decide func(
 	b := &pgx.Batch{}
 	if explicit {
 		begin := "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
-		if c.ReadOnly {
+		if readOnly {
 			begin = "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
 		}
 		b.Queue(begin)

@@ -28,6 +28,7 @@ func Run(ctx context.Context, cfg *config.Config, o RunOptions) error {
 		AuthenticatorPassword: cfg.AuthenticatorPassword,
 		Secret:                cfg.JWTSecret,
 		PoolSize:              cfg.DBPoolSize,
+		PipelineDepth:         cfg.DBPipelineDepth,
 		StatementTimeout:      cfg.StatementTimeout,
 	})
 	if err != nil {
