@@ -32,14 +32,17 @@ const (
 )
 
 // Pipeline runs stmts as the caller in one transaction, sending the caller
-// setup and the statements as one pgx batch, so a request costs one network
-// round trip once its statements are prepared on the connection. The semantics are AsCaller's: the role and claims are set
-// before any statement runs, and only the roles the authenticator may switch
-// to are accepted. With Decide, decide is called after the statements ran
-// and returns whether to commit; any error rolls back.
+// setup and the statements together, so a request costs one network round
+// trip once its statements are prepared on the connection. With Commit, the
+// transaction goes through the coalescer when there is one: under load it
+// shares that round trip with other requests' transactions (see coalescer).
+// The semantics are AsCaller's: the role and claims are set before any
+// statement runs, and only the roles the authenticator may switch to are
+// accepted. With Decide, decide is called after the statements ran and
+// returns whether to commit; any error rolls back.
 //
-// The first time a statement runs on a connection, pgx prepares it before
-// the batch executes, so its parse analysis runs as the authenticator: a
+// The first time a statement runs on a connection, it is prepared before the
+// transaction runs, so its parse analysis runs as the authenticator: a
 // statement may only name schemas the authenticator has USAGE on (see
 // GrantSchemaUsage). Privileges and row level security are checked when it
 // executes, as the caller; a prepared plan is re-planned when the role
