@@ -14,10 +14,15 @@ import (
 	"github.com/pgstack/pgstack/internal/pgtest"
 )
 
-// openCoalescing opens db with one coalescing worker, so concurrent
-// transactions are sure to share pipelines.
-func openCoalescing(t *testing.T, tdb pgtest.DB) *database.DB {
+// openCoalescing makes a database with setup run in it and opens it with
+// one coalescing worker, so concurrent transactions are sure to share
+// pipelines.
+func openCoalescing(t *testing.T, setup string) (pgtest.DB, *database.DB) {
 	t.Helper()
+	tdb := pgtest.NewDB(t)
+	if setup != "" {
+		tdb.Exec(t, setup)
+	}
 	d, err := database.Open(context.Background(), database.Options{
 		DatabaseURL:           tdb.URL,
 		AuthenticatorPassword: pgtest.AuthenticatorPassword,
@@ -29,16 +34,14 @@ func openCoalescing(t *testing.T, tdb pgtest.DB) *database.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Close)
-	return d
+	return tdb, d
 }
 
 // Transactions sent in one pipeline stay apart: each sees its own caller,
 // a failing one rolls back alone and the others commit.
 func TestCoalescedTransactionsStayApart(t *testing.T) {
 	t.Parallel()
-	tdb := pgtest.NewDB(t)
-	tdb.Exec(t, todos)
-	db := openCoalescing(t, tdb)
+	_, db := openCoalescing(t, todos)
 	ctx := context.Background()
 
 	const n = 96
@@ -106,9 +109,7 @@ func TestCoalescedTransactionsStayApart(t *testing.T) {
 // A statement that cannot be prepared fails its own transaction only.
 func TestCoalescedPrepareErrorStaysWithItsTransaction(t *testing.T) {
 	t.Parallel()
-	tdb := pgtest.NewDB(t)
-	tdb.Exec(t, todos)
-	db := openCoalescing(t, tdb)
+	_, db := openCoalescing(t, todos)
 	ctx := context.Background()
 	caller := database.Caller{Identity: userIdentity(alice), ReadOnly: true}
 
@@ -141,9 +142,7 @@ func TestCoalescedPrepareErrorStaysWithItsTransaction(t *testing.T) {
 // sent alone rather than waiting behind it.
 func TestCoalescerSendsAloneWhenWorkersStall(t *testing.T) {
 	t.Parallel()
-	tdb := pgtest.NewDB(t)
-	tdb.Exec(t, todos)
-	db := openCoalescing(t, tdb)
+	_, db := openCoalescing(t, todos)
 	ctx := context.Background()
 	caller := database.Caller{Identity: userIdentity(alice), ReadOnly: true}
 
@@ -190,9 +189,7 @@ func TestCoalescerSendsAloneWhenWorkersStall(t *testing.T) {
 // whose result changed shape under it is prepared again.
 func TestCoalescedStatementCache(t *testing.T) {
 	t.Parallel()
-	tdb := pgtest.NewDB(t)
-	tdb.Exec(t, todos+`; GRANT SELECT ON public.todos TO authenticated;`)
-	db := openCoalescing(t, tdb)
+	tdb, db := openCoalescing(t, todos+`; GRANT SELECT ON public.todos TO authenticated;`)
 	ctx := context.Background()
 	caller := database.Caller{Identity: userIdentity(alice), ReadOnly: true}
 
@@ -246,7 +243,7 @@ func TestCoalescedStatementCache(t *testing.T) {
 // error, not what the reader made of the missing rows.
 func TestCoalescedStatementErrorWinsOverScan(t *testing.T) {
 	t.Parallel()
-	db := openCoalescing(t, pgtest.NewDB(t))
+	_, db := openCoalescing(t, "")
 	caller := database.Caller{Identity: userIdentity(alice), ReadOnly: true}
 	err := db.Pipeline(context.Background(), caller, database.Commit, nil, database.Statement{
 		SQL: "SELECT 1/0",
@@ -265,7 +262,7 @@ func TestCoalescedStatementErrorWinsOverScan(t *testing.T) {
 // go on.
 func TestCoalescedScanPanicFailsOneRequest(t *testing.T) {
 	t.Parallel()
-	db := openCoalescing(t, pgtest.NewDB(t))
+	_, db := openCoalescing(t, "")
 	caller := database.Caller{Identity: userIdentity(alice), ReadOnly: true}
 	ctx := context.Background()
 	err := db.Pipeline(ctx, caller, database.Commit, nil,
