@@ -30,8 +30,9 @@ import (
 // transactions sent behind it on the same connection (statement_timeout
 // bounds it), and a request whose client goes away is not cancelled once it
 // was sent. A transaction still queued when every worker has been stuck on
-// its batch for stallAfter is sent alone on a connection of its own, so a
-// few slow statements cannot hold up the queue.
+// its batch for stallAfter is sent alone on a connection of its own, as is
+// one that finds the queue full, so a few slow statements cannot hold up the
+// queue.
 type coalescer struct {
 	pool       *pgxpool.Pool
 	jobs       chan *job
@@ -102,9 +103,11 @@ func (c *coalescer) do(ctx context.Context, stmts []Statement, alone func() erro
 	}
 	select {
 	case c.jobs <- j:
-	case <-ctx.Done():
+	default:
+		// The queue is full: the workers are behind (or stalled), and this
+		// transaction takes a connection of its own rather than wait.
 		c.mu.RUnlock()
-		return ctx.Err()
+		return alone()
 	}
 	c.mu.RUnlock()
 	// A worker that takes the job always finishes it.
