@@ -141,6 +141,24 @@ func TestSchemaReload(t *testing.T) {
 		res, body := do(t, e, "GET", "/rest/v1/late", "", svc)
 		return res.StatusCode == 200 && body == `[{"id":7}]`
 	})
+	// A column's type changes under the statements prepared for it: the
+	// same request works again once the cache reloaded.
+	for range 3 { // on every connection of the test's small pool
+		if res, body := do(t, e, "GET", "/rest/v1/late?id=eq.7", "", svc); res.StatusCode != 200 || body != `[{"id":7}]` {
+			t.Fatalf("late?id=eq.7: %d %s", res.StatusCode, body)
+		}
+	}
+	e.DB.Exec(t, `ALTER TABLE public.late ALTER COLUMN id TYPE text`)
+	apitest.WaitFor(t, "the schema cache to reload", func() bool {
+		res, body := do(t, e, "GET", "/rest/v1/late?id=eq.7", "", svc)
+		return res.StatusCode == 200 && body == `[{"id":"7"}]`
+	})
+	for range 10 {
+		if res, body := do(t, e, "GET", "/rest/v1/late?id=eq.7", "", svc); res.StatusCode != 200 || body != `[{"id":"7"}]` {
+			t.Fatalf("late?id=eq.7 after the type change: %d %s", res.StatusCode, body)
+		}
+	}
+
 	// Reloads never block requests: reads keep answering while a burst of
 	// notifications reloads the cache.
 	var wg sync.WaitGroup

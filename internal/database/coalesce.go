@@ -46,8 +46,7 @@ type coalescer struct {
 	mu     sync.RWMutex // held for writing only to close jobs
 	closed bool
 
-	cacheMu sync.Mutex
-	caches  map[*pgconn.PgConn]*stmtCache
+	states *connStates
 
 	largestBatch atomic.Int64 // for tests
 }
@@ -73,14 +72,14 @@ const (
 // connection; the least recently used are deallocated.
 const stmtCacheSize = 256
 
-func newCoalescer(pool *pgxpool.Pool, workers, maxBatch int, stallAfter time.Duration) *coalescer {
+func newCoalescer(pool *pgxpool.Pool, states *connStates, workers, maxBatch int, stallAfter time.Duration) *coalescer {
 	c := &coalescer{
 		pool:       pool,
 		jobs:       make(chan *job, 4*workers*maxBatch),
 		maxBatch:   maxBatch,
 		stallAfter: stallAfter,
 		busySince:  make([]atomic.Int64, workers),
-		caches:     map[*pgconn.PgConn]*stmtCache{},
+		states:     states,
 	}
 	for w := range workers {
 		c.workers.Add(1)
@@ -155,24 +154,6 @@ func (c *coalescer) close() {
 	c.workers.Wait()
 }
 
-// forget drops what was cached for a connection the pool closes.
-func (c *coalescer) forget(pc *pgconn.PgConn) {
-	c.cacheMu.Lock()
-	delete(c.caches, pc)
-	c.cacheMu.Unlock()
-}
-
-func (c *coalescer) cacheFor(pc *pgconn.PgConn) *stmtCache {
-	c.cacheMu.Lock()
-	defer c.cacheMu.Unlock()
-	sc := c.caches[pc]
-	if sc == nil {
-		sc = &stmtCache{entries: map[string]*list.Element{}}
-		c.caches[pc] = sc
-	}
-	return sc
-}
-
 func (c *coalescer) work(busySince *atomic.Int64) {
 	defer c.workers.Done()
 	batch := make([]*job, 0, c.maxBatch)
@@ -239,7 +220,7 @@ func (c *coalescer) run(batch []*job) {
 	}
 	defer conn.Release()
 	pc := conn.Conn().PgConn()
-	sc := c.cacheFor(pc)
+	sc := c.states.get(pc).stmts
 	send = sc.prepare(ctx, pc, send)
 	if len(send) > 0 {
 		sc.execute(ctx, conn.Conn(), send)
@@ -247,7 +228,7 @@ func (c *coalescer) run(batch []*job) {
 }
 
 // stmtCache is the statements prepared on one connection, least recently
-// used last. Only the connection's current worker touches it.
+// used last. Only the connection's current holder touches it.
 type stmtCache struct {
 	entries map[string]*list.Element // SQL -> *cachedStmt
 	lru     list.List
@@ -258,6 +239,15 @@ type stmtCache struct {
 type cachedStmt struct {
 	sql string
 	sd  *pgconn.StatementDescription
+}
+
+func newStmtCache() *stmtCache { return &stmtCache{entries: map[string]*list.Element{}} }
+
+// reset forgets every statement, after the connection deallocated them all.
+func (sc *stmtCache) reset() {
+	clear(sc.entries)
+	sc.lru.Init()
+	sc.stale = sc.stale[:0]
 }
 
 func (sc *stmtCache) get(sql string) *pgconn.StatementDescription {

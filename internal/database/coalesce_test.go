@@ -16,8 +16,13 @@ import (
 
 // openCoalescing makes a database with setup run in it and opens it with
 // one coalescing worker, so concurrent transactions are sure to share
-// pipelines.
+// pipelines, on a pool of four connections.
 func openCoalescing(t *testing.T, setup string) (pgtest.DB, *database.DB) {
+	t.Helper()
+	return openPool(t, setup, 4)
+}
+
+func openPool(t *testing.T, setup string, size int) (pgtest.DB, *database.DB) {
 	t.Helper()
 	tdb := pgtest.NewDB(t)
 	if setup != "" {
@@ -26,7 +31,7 @@ func openCoalescing(t *testing.T, setup string) (pgtest.DB, *database.DB) {
 	d, err := database.Open(context.Background(), database.Options{
 		DatabaseURL:           tdb.URL,
 		AuthenticatorPassword: pgtest.AuthenticatorPassword,
-		PoolSize:              4,
+		PoolSize:              size,
 		CoalesceWorkers:       1,
 		PipelineDepth:         16,
 	})
@@ -293,5 +298,43 @@ func TestCoalescedScanPanicFailsOneRequest(t *testing.T) {
 	if err := db.Pipeline(ctx, caller, database.Commit, nil, database.Statement{SQL: "SELECT 2",
 		Scan: func(r pgx.Rows) error { r.Next(); return r.Scan(&two) }}); err != nil || two != 2 {
 		t.Errorf("after the panic: %d, %v", two, err)
+	}
+}
+
+// After the schema changed, ForgetStatements makes both the coalesced and
+// the pgx path prepare their statements again, with the new types. One
+// connection, so both paths prepared theirs where the next request runs.
+func TestForgetStatements(t *testing.T) {
+	t.Parallel()
+	tdb, db := openPool(t, `CREATE TABLE public.things (code int);
+		INSERT INTO public.things VALUES (7);
+		GRANT SELECT ON public.things TO authenticated;`, 1)
+	ctx := context.Background()
+	caller := database.Caller{Identity: userIdentity(alice)}
+	count := func(ending database.Ending) (n int, err error) {
+		c := caller
+		c.ReadOnly = ending == database.Commit
+		err = db.Pipeline(ctx, c, ending, nil, database.Statement{
+			SQL: "SELECT count(*) FROM public.things WHERE code = $1", Args: []any{"7"},
+			Scan: func(r pgx.Rows) error { r.Next(); return r.Scan(&n) }})
+		return n, err
+	}
+	for _, ending := range []database.Ending{database.Commit, database.Decide} {
+		if n, err := count(ending); err != nil || n != 1 {
+			t.Fatalf("before the change (ending %d): %d, %v", ending, n, err)
+		}
+	}
+	tdb.Exec(t, "ALTER TABLE public.things ALTER COLUMN code TYPE text")
+	// The prepared statements still compare code with an integer.
+	for _, ending := range []database.Ending{database.Commit, database.Decide} {
+		if _, err := count(ending); err == nil {
+			t.Fatalf("a statement prepared before the type change still ran (ending %d): the test cannot tell", ending)
+		}
+	}
+	db.ForgetStatements()
+	for _, ending := range []database.Ending{database.Commit, database.Decide} {
+		if n, err := count(ending); err != nil || n != 1 {
+			t.Errorf("after ForgetStatements (ending %d): %d, %v", ending, n, err)
+		}
 	}
 }

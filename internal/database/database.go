@@ -54,6 +54,7 @@ type DB struct {
 
 	statementTimeout time.Duration
 	coalesce         *coalescer
+	states           *connStates
 
 	mu      sync.Mutex
 	onClose []func()
@@ -96,12 +97,9 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if o.PoolSize > 0 {
 		reqCfg.MaxConns = int32(o.PoolSize)
 	}
-	var co *coalescer
-	reqCfg.BeforeClose = func(c *pgx.Conn) {
-		if co != nil {
-			co.forget(c.PgConn())
-		}
-	}
+	states := newConnStates()
+	reqCfg.PrepareConn = states.prepare
+	reqCfg.BeforeClose = states.forget
 	requests, err := pgxpool.NewWithConfig(ctx, reqCfg)
 	if err != nil {
 		owner.Close()
@@ -112,16 +110,17 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 		requests.Close()
 		return nil, fmt.Errorf("connect as %s: %w", AuthenticatorRole, err)
 	}
+	var co *coalescer
 	depth := o.PipelineDepth
 	if depth == 0 {
 		depth = 16
 	}
 	if depth > 1 {
 		workers := coalesceWorkers(o.CoalesceWorkers, int(reqCfg.MaxConns))
-		co = newCoalescer(requests, workers, depth, 20*time.Millisecond)
+		co = newCoalescer(requests, states, workers, depth, 20*time.Millisecond)
 	}
 	return &DB{Owner: owner, Requests: requests, Queries: db.New(owner), statementTimeout: o.StatementTimeout,
-		coalesce: co}, nil
+		coalesce: co, states: states}, nil
 }
 
 // coalesceWorkers is how many connections carry coalesced transactions:

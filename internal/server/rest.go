@@ -18,8 +18,13 @@ func mountREST(r chi.Router, d Deps) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// Statements are prepared as the authenticator before the role switch:
-	// it needs USAGE on the exposed schemas, also on ones created later.
-	grant := func(ctx context.Context) error { return d.DB.GrantSchemaUsage(ctx, d.Config.RESTSchemas) }
+	// it needs USAGE on the exposed schemas, also on ones created later. A
+	// reload means the schema changed: statements prepared before are
+	// prepared again, with the types they now have.
+	grant := func(ctx context.Context) error {
+		d.DB.ForgetStatements()
+		return d.DB.GrantSchemaUsage(ctx, d.Config.RESTSchemas)
+	}
 	schema, err := postgrest.NewSchema(ctx, d.DB.Owner, d.Config.RESTSchemas, d.Log, grant)
 	if err != nil {
 		return fmt.Errorf("load REST schema cache: %w", err)
