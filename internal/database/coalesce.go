@@ -48,7 +48,29 @@ type coalescer struct {
 
 	states *connStates
 
-	largestBatch atomic.Int64 // for tests
+	batches, transactions, stalledAlone, fullAlone atomic.Uint64
+}
+
+// PipelineStats counts what the request pool's coalescing did since Open.
+// Transactions/Batches is the mean number of transactions per pipeline.
+type PipelineStats struct {
+	Batches      uint64 // pipelines sent
+	Transactions uint64 // transactions they carried
+	// Transactions sent alone on a connection of their own: taken back from
+	// the queue because every worker was stuck (Stalled), or never queued
+	// because the queue was full (QueueFull).
+	Stalled, QueueFull uint64
+}
+
+// PipelineStats returns the coalescing counters (all zero when
+// DB_PIPELINE_DEPTH=1).
+func (d *DB) PipelineStats() PipelineStats {
+	c := d.coalesce
+	if c == nil {
+		return PipelineStats{}
+	}
+	return PipelineStats{Batches: c.batches.Load(), Transactions: c.transactions.Load(),
+		Stalled: c.stalledAlone.Load(), QueueFull: c.fullAlone.Load()}
 }
 
 // job is one pipelined transaction waiting for a worker.
@@ -68,6 +90,10 @@ const (
 	jobTakenBack
 )
 
+// queueSize is how many transactions wait for a worker before more are sent
+// alone: enough for every request a busy server holds at once.
+const queueSize = 1024
+
 // stmtCacheSize bounds the statements a coalescer keeps prepared on one
 // connection; the least recently used are deallocated.
 const stmtCacheSize = 256
@@ -75,7 +101,7 @@ const stmtCacheSize = 256
 func newCoalescer(pool *pgxpool.Pool, states *connStates, workers, maxBatch int, stallAfter time.Duration) *coalescer {
 	c := &coalescer{
 		pool:       pool,
-		jobs:       make(chan *job, 4*workers*maxBatch),
+		jobs:       make(chan *job, queueSize),
 		maxBatch:   maxBatch,
 		stallAfter: stallAfter,
 		busySince:  make([]atomic.Int64, workers),
@@ -106,6 +132,7 @@ func (c *coalescer) do(ctx context.Context, stmts []Statement, alone func() erro
 		// The queue is full: the workers are behind (or stalled), and this
 		// transaction takes a connection of its own rather than wait.
 		c.mu.RUnlock()
+		c.fullAlone.Add(1)
 		return alone()
 	}
 	c.mu.RUnlock()
@@ -122,6 +149,7 @@ func (c *coalescer) do(ctx context.Context, stmts []Statement, alone func() erro
 			}
 		case <-stall.C:
 			if c.stalled() && j.state.CompareAndSwap(jobQueued, jobTakenBack) {
+				c.stalledAlone.Add(1)
 				return alone()
 			}
 			stall.Reset(c.stallAfter)
@@ -179,9 +207,8 @@ func (c *coalescer) work(busySince *atomic.Int64) {
 			}
 		}
 		if len(batch) > 0 {
-			if n := int64(len(batch)); n > c.largestBatch.Load() {
-				c.largestBatch.Store(n)
-			}
+			c.batches.Add(1)
+			c.transactions.Add(uint64(len(batch)))
 			busySince.Store(time.Now().UnixNano())
 			c.run(batch)
 			busySince.Store(0)

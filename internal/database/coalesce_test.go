@@ -106,8 +106,8 @@ func TestCoalescedTransactionsStayApart(t *testing.T) {
 	if news != n/3 || lost != 0 {
 		t.Errorf("%d new rows and %d lost rows, want %d and 0", news, lost, n/3)
 	}
-	if got := database.LargestBatch(db); got < 2 {
-		t.Errorf("largest pipeline carried %d transactions: nothing was coalesced", got)
+	if st := db.PipelineStats(); st.Transactions < n || st.QueueFull > 0 || st.Batches >= st.Transactions {
+		t.Errorf("%+v: nothing was coalesced", st)
 	}
 }
 
@@ -170,12 +170,13 @@ func TestCoalescerSendsAloneWhenWorkersStall(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// More transactions than the queue holds: each gets through while the
-	// worker stays stuck, taken back from the queue or never queued.
+	// More transactions than the queue holds (the worker never drains it
+	// while stuck): each gets through, taken back from the queue or never
+	// queued.
 	probe, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
-	probes := make([]error, 100)
+	probes := make([]error, 1100)
 	for i := range probes {
 		wg.Add(1)
 		go func() {
@@ -199,6 +200,9 @@ func TestCoalescerSendsAloneWhenWorkersStall(t *testing.T) {
 	case err := <-blocked:
 		t.Fatalf("the blocked transaction finished while the lock was held: %v", err)
 	default:
+	}
+	if st := db.PipelineStats(); st.Stalled == 0 || st.QueueFull == 0 {
+		t.Errorf("%+v: want transactions both taken back from the stalled queue and never queued", st)
 	}
 	if err := lock.Rollback(ctx); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/pgstack/pgstack/internal/database"
 )
 
 // Metrics is one registry (not the global one) and the HTTP instruments.
@@ -67,6 +69,33 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		m.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
 		m.duration.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
 	})
+}
+
+// RegisterPipeline exports the request pool's coalescing counters.
+func (m *Metrics) RegisterPipeline(stats func() database.PipelineStats) {
+	m.registry.MustRegister(pipelineCollector(stats))
+}
+
+var (
+	descBatches      = prometheus.NewDesc("pgstack_db_pipeline_batches_total", "Pipelines of coalesced transactions sent on request connections.", nil, nil)
+	descTransactions = prometheus.NewDesc("pgstack_db_pipeline_transactions_total", "Transactions those pipelines carried.", nil, nil)
+	descAlone        = prometheus.NewDesc("pgstack_db_pipeline_alone_total", "Transactions sent alone instead: every worker stuck (stalled) or the queue full (queue_full).", []string{"reason"}, nil)
+)
+
+type pipelineCollector func() database.PipelineStats
+
+func (c pipelineCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descBatches
+	ch <- descTransactions
+	ch <- descAlone
+}
+
+func (c pipelineCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c()
+	ch <- prometheus.MustNewConstMetric(descBatches, prometheus.CounterValue, float64(s.Batches))
+	ch <- prometheus.MustNewConstMetric(descTransactions, prometheus.CounterValue, float64(s.Transactions))
+	ch <- prometheus.MustNewConstMetric(descAlone, prometheus.CounterValue, float64(s.Stalled), "stalled")
+	ch <- prometheus.MustNewConstMetric(descAlone, prometheus.CounterValue, float64(s.QueueFull), "queue_full")
 }
 
 // RegisterPools exports the state of connection pools, labelled pool=<key>.

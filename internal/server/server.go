@@ -58,6 +58,7 @@ type Server struct {
 func New(d Deps) (*Server, error) {
 	m := metrics.New()
 	m.RegisterPools(map[string]*pgxpool.Pool{"requests": d.DB.Requests, "owner": d.DB.Owner})
+	m.RegisterPipeline(d.DB.PipelineStats)
 
 	formats := errorFormats{
 		{"/auth/v1/", auth.WriteError},

@@ -189,7 +189,8 @@ func TestPlatformBehaviour(t *testing.T) {
 	e.Run(t, apitest.Scenario{
 		Name: "metrics", Method: "GET", URL: "/metrics", WantStatus: 200,
 		WantBody: []string{`pgstack_http_requests_total{method="GET",route="/health",status="200"}`,
-			`pgstack_db_pool_max_connections{pool="requests"}`, "go_goroutines"},
+			`pgstack_db_pool_max_connections{pool="requests"}`, "pgstack_db_pipeline_transactions_total",
+			`pgstack_db_pipeline_alone_total{reason="stalled"}`, "go_goroutines"},
 	})
 }
 
