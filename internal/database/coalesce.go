@@ -118,7 +118,8 @@ func newCoalescer(pool *pgxpool.Pool, states *connStates, workers, maxBatch int,
 var errClosed = errors.New("database is closed")
 
 // do queues stmts as one transaction and waits until it ran; alone runs the
-// same transaction by itself, for when the workers are stalled.
+// same transaction by itself, for when the queue is full or the workers are
+// stalled.
 func (c *coalescer) do(ctx context.Context, stmts []Statement, alone func() error) error {
 	j := &job{ctx: ctx, stmts: stmts, done: make(chan struct{})}
 	c.mu.RLock()
