@@ -128,7 +128,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 // workers make bigger batches; the cores bound how many statements
 // PostgreSQL runs at once on a shared machine anyway.
 func coalesceWorkers(n, poolSize int) int {
-	if n != 0 {
+	if n > 0 {
 		return min(n, poolSize)
 	}
 	return min(poolSize, max(2, runtime.GOMAXPROCS(0)))
