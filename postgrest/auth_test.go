@@ -3,6 +3,7 @@ package postgrest_test
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -125,6 +126,46 @@ func TestOpenAPI(t *testing.T) {
 				}
 			}},
 	)
+}
+
+// TestOwnerOnlyUnderConcurrency: concurrent requests of two users share
+// pipelines to PostgreSQL, and each still sees only its own rows, through
+// reads, embeds and RPC.
+func TestOwnerOnlyUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tokens := map[string]string{alice: e.UserToken(t, alice, time.Hour), bob: e.UserToken(t, bob, time.Hour)}
+	want := map[string][]string{
+		alice: {`[{"title":"alice 1"},{"title":"alice 2"}]`, `[{"body":"alice note","todos":{"title":"alice 1"}}]`, `{"uid":"` + alice + `","role":"authenticated"}`},
+		bob:   {`[{"title":"bob 1"}]`, `[{"body":"bob note","todos":{"title":"bob 1"}}]`, `{"uid":"` + bob + `","role":"authenticated"}`},
+	}
+	urls := []string{"/rest/v1/todos?select=title&order=id", "/rest/v1/todo_notes?select=body,todos(title)",
+		"/rest/v1/rpc/whoami"}
+	var wg sync.WaitGroup
+	errs := make(chan string, 300)
+	for i := range 300 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user := alice
+			if i%2 == 1 {
+				user = bob
+			}
+			k := i % len(urls)
+			res, body := do(t, e, "GET", urls[k], "", map[string]string{"apikey": e.AnonKey, "Authorization": "Bearer " + tokens[user]})
+			if res.StatusCode != 200 || !jsonSame(body, want[user][k]) {
+				errs <- fmt.Sprintf("%s as %s: %d %s, want %s", urls[k], user, res.StatusCode, body, want[user][k])
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
+	}
+	if st := e.Pools.PipelineStats(); st.Batches >= st.Transactions {
+		t.Errorf("%+v: the requests never shared a pipeline", st)
+	}
 }
 
 // TestSchemaReload: DDL reloads the cache through the event trigger, and
