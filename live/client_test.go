@@ -161,10 +161,16 @@ func keyOf(cols []string, row map[string]any) string {
 	return strings.Join(parts, "|")
 }
 
-// waitType reads until a frame of type typ arrives (10 s at most).
+// frameWait bounds how long a test waits for frames before it fails. It
+// only matters when something is wrong: the heaviest tests (megabytes of
+// deltas decoded under -race, beside other packages' tests on two cores)
+// have taken over 10 s in CI.
+const frameWait = 30 * time.Second
+
+// waitType reads until a frame of type typ arrives (frameWait at most).
 func (c *client) waitType(typ string) map[string]any {
 	c.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(frameWait)
 	for time.Now().Before(deadline) {
 		m := c.next(time.Until(deadline))
 		if m == nil {
@@ -174,14 +180,14 @@ func (c *client) waitType(typ string) map[string]any {
 			return m
 		}
 	}
-	c.t.Fatalf("no %s frame within 10s; got %v", typ, c.frameTypes())
+	c.t.Fatalf("no %s frame within %v; got %v", typ, frameWait, c.frameTypes())
 	return nil
 }
 
-// waitUntil reads frames until cond holds (10 s at most).
+// waitUntil reads frames until cond holds (frameWait at most).
 func (c *client) waitUntil(what string, cond func() bool) {
 	c.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(frameWait)
 	for !cond() {
 		if time.Now().After(deadline) {
 			c.t.Fatalf("timed out waiting for %s; frame types: %v", what, c.frameTypes())
