@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -43,9 +44,15 @@ func wsURL(httpURL string) string {
 
 func dial(t testing.TB, url, token string) *client {
 	t.Helper()
+	return dialWith(t, url, token, nil)
+}
+
+// dialWith dials through httpClient (nil: the default one).
+func dialWith(t testing.TB, url, token string, httpClient *http.Client) *client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"pgr.v1"}})
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"pgr.v1"}, HTTPClient: httpClient})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

@@ -1,6 +1,9 @@
 package live_test
 
 import (
+	"context"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -10,15 +13,52 @@ import (
 )
 
 // slowClient subscribes through a bridge with a two-frame queue, then stops
-// reading while writes produce large deltas.
+// reading while writes produce large deltas. Both ends of its connection
+// have small fixed socket buffers: left to autotuning, loopback buffers can
+// grow to tens of megabytes and swallow every delta, so the queue would
+// never fill.
 func slowClient(t *testing.T, e *liveEnv, maxBacklog int) (*client, *materialized) {
 	t.Helper()
 	bridge := live.New(e.Pools.Owner.Config(), live.Options{Keys: e.Keys, QueueSize: 2, MaxBacklogBytes: maxBacklog,
 		HeartbeatInterval: time.Hour, RefreshInterval: 5 * time.Millisecond})
-	srv := httptest.NewServer(bridge)
+	srv := httptest.NewUnstartedServer(bridge)
+	srv.Listener = smallBuffers{srv.Listener}
+	srv.Start()
 	t.Cleanup(srv.Close)
-	c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"), e.UserToken(t, alice, time.Hour))
+	dialer := &net.Dialer{}
+	httpClient := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err == nil {
+			err = setBuffers(c)
+		}
+		return c, err
+	}}}
+	c := dialWith(t, "ws"+strings.TrimPrefix(srv.URL, "http"), e.UserToken(t, alice, time.Hour), httpClient)
 	return c, c.subscribe("mine", "active_todos", nil)
+}
+
+// smallBuffers gives every accepted connection small fixed socket buffers.
+type smallBuffers struct{ net.Listener }
+
+func (l smallBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		err = setBuffers(c)
+	}
+	return c, err
+}
+
+// setBuffers fixes c's socket buffers at 64 KB, which turns their
+// autotuning off.
+func setBuffers(c net.Conn) error {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return nil
+	}
+	if err := tc.SetReadBuffer(64 << 10); err != nil {
+		return err
+	}
+	return tc.SetWriteBuffer(64 << 10)
 }
 
 func (e *liveEnv) caughtUp(t *testing.T, c *client, m *materialized, last string) {
