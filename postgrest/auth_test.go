@@ -166,6 +166,22 @@ func TestOwnerOnlyUnderConcurrency(t *testing.T) {
 	if st := e.Pools.PipelineStats(); st.Batches >= st.Transactions {
 		t.Errorf("%+v: the requests never shared a pipeline", st)
 	}
+
+	// RPC runs user code of any duration: it is never coalesced.
+	before := e.Pools.PipelineStats()
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if res, body := do(t, e, "GET", "/rest/v1/rpc/whoami", "", map[string]string{"apikey": e.AnonKey, "Authorization": "Bearer " + tokens[bob]}); res.StatusCode != 200 {
+				t.Errorf("rpc: %d %s", res.StatusCode, body)
+			}
+		}()
+	}
+	wg.Wait()
+	if after := e.Pools.PipelineStats(); after != before {
+		t.Errorf("RPC calls went through the pipeline: %+v, then %+v", before, after)
+	}
 }
 
 // TestSchemaReload: DDL reloads the cache through the event trigger, and

@@ -143,6 +143,11 @@ func (h *Handler) execute(r *http.Request, p *Plan, st Statement) (*Result, erro
 		}})
 	}
 	ending := database.Commit
+	if p.Action == ActionCall {
+		// A function may take any time: it must not hold up the requests
+		// it would share a pipeline with.
+		ending = database.CommitAlone
+	}
 	var checkErr *Error
 	if NeedsDecision(p) {
 		ending = database.Decide
@@ -167,7 +172,7 @@ func (h *Handler) execute(r *http.Request, p *Plan, st Statement) (*Result, erro
 	if checkErr != nil {
 		return nil, checkErr
 	}
-	if ending == database.Commit {
+	if ending != database.Decide {
 		if e := Check(p, res); e != nil {
 			return nil, e
 		}

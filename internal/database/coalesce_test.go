@@ -342,3 +342,30 @@ func TestForgetStatements(t *testing.T) {
 		}
 	}
 }
+
+// CommitAlone commits like Commit but never shares a pipeline.
+func TestCommitAloneIsNotCoalesced(t *testing.T) {
+	t.Parallel()
+	_, db := openCoalescing(t, todos)
+	ctx := context.Background()
+	caller := database.Caller{Identity: userIdentity(alice)}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := db.Pipeline(ctx, caller, database.CommitAlone, nil, database.Statement{
+				SQL: "INSERT INTO public.todos (user_id, title) VALUES ($1, $2)", Args: []any{alice, fmt.Sprintf("alone %d", i)}}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	var n int
+	if err := db.Owner.QueryRow(ctx, "SELECT count(*) FROM public.todos WHERE title LIKE 'alone %'").Scan(&n); err != nil || n != 20 {
+		t.Errorf("%d rows committed (%v), want 20", n, err)
+	}
+	if st := db.PipelineStats(); st != (database.PipelineStats{}) {
+		t.Errorf("%+v: CommitAlone went through the pipeline", st)
+	}
+}

@@ -29,13 +29,19 @@ const (
 	// one more round trip, for requests that may roll back (singular writes,
 	// max-affected, Prefer: tx=rollback).
 	Decide
+	// CommitAlone is Commit on a connection of its own, never coalesced with
+	// other requests' transactions: for calls of user code (RPC), whose
+	// duration nobody knows, so a slow one delays no other request and stays
+	// cancellable when its client goes away.
+	CommitAlone
 )
 
 // Pipeline runs stmts as the caller in one transaction, sending the caller
 // setup and the statements together, so a request costs one network round
 // trip once its statements are prepared on the connection. With Commit, the
 // transaction goes through the coalescer when there is one: under load it
-// shares that round trip with other requests' transactions (see coalescer).
+// shares that round trip with other requests' transactions (see coalescer);
+// CommitAlone never does.
 // The semantics are AsCaller's: the role and claims are set before any
 // statement runs, and only the roles the authenticator may switch to are
 // accepted. With Decide, decide is called after the statements ran and
@@ -53,7 +59,7 @@ func (d *DB) Pipeline(ctx context.Context, c Caller, ending Ending, decide func(
 	if err != nil {
 		return err
 	}
-	if !explicit && d.coalesce != nil {
+	if ending == Commit && d.coalesce != nil {
 		all := append([]Statement{{SQL: setup, Args: args}}, stmts...)
 		return d.coalesce.do(ctx, all, func() error {
 			return d.pipeline(ctx, c.ReadOnly, ending, decide, setup, args, stmts)
