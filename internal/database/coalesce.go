@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -299,11 +300,9 @@ func (sc *stmtCache) drop(sql string) {
 // a job whose statement fails to prepare is finished with that error.
 func (sc *stmtCache) prepare(ctx context.Context, pc *pgconn.PgConn, jobs []*job) []*job {
 	var fresh []string
-	seen := map[string]bool{}
 	for _, j := range jobs {
 		for _, s := range j.stmts {
-			if !seen[s.SQL] && sc.get(s.SQL) == nil {
-				seen[s.SQL] = true
+			if sc.get(s.SQL) == nil && !slices.Contains(fresh, s.SQL) {
 				fresh = append(fresh, s.SQL)
 			}
 		}
