@@ -46,9 +46,9 @@ const benchRows = 10000
 // plus rows that locate the cost: (a) on a server that sends every
 // transaction alone (DB_PIPELINE_DEPTH=1, no coalescing of concurrent
 // requests), (a) through the router without a network (httptest recorder),
-// the HTTP stack alone (a 404 through the same middleware and network) and
-// the caller pipeline alone (role and claims setup plus the floor's
-// statement, no HTTP).
+// the HTTP stack alone (a 404 through the same middleware and network, and
+// one from a net/http server with no middleware) and the caller pipeline
+// alone (role and claims setup plus the floor's statement, no HTTP).
 //
 // All run in the same process, interleaving them in rounds so they see the same
 // machine load, and reports req/s, p50 and p99 of each and (a)/(d), with the
@@ -96,6 +96,10 @@ func BenchmarkREST(b *testing.B) {
 	}
 	db, srv, client := serve(cfg.DBPipelineDepth)
 	_, _, aloneClient := serve(1)
+	// A net/http server with no middleware at all: what HTTP alone costs.
+	bare := httptest.NewServer(http.NotFoundHandler())
+	b.Cleanup(bare.Close)
+	bareClient := &rawClient{addr: bare.Listener.Addr().String(), conns: make(chan *rawConn, 2*benchConcurrency)}
 	anonKey, _ := keys.APIKey(jwt.RoleAnon)
 	token, _ := keys.Sign(map[string]any{"role": "authenticated", "sub": alice, "exp": time.Now().Add(time.Hour).Unix()})
 
@@ -146,6 +150,9 @@ func BenchmarkREST(b *testing.B) {
 		{"http-only-404", func() error {
 			return client.do("GET /nope HTTP/1.1\r\nHost: bench\r\n\r\n", http.StatusNotFound)
 		}},
+		{"http-bare-404", func() error {
+			return bareClient.do("GET /nope HTTP/1.1\r\nHost: bench\r\n\r\n", http.StatusNotFound)
+		}},
 		{"caller-pipeline", func() error {
 			return db.Pipeline(ctx, database.Caller{Identity: identity.Identity{Role: "authenticated", Claims: []byte(`{"role":"authenticated","sub":"` + alice + `"}`)}, ReadOnly: true},
 				database.Commit, nil, database.Statement{SQL: "SELECT row_to_json(t) FROM public.items t WHERE id = $1", Args: []any{strconv.Itoa(1 + rand.IntN(benchRows))}})
@@ -193,6 +200,7 @@ func BenchmarkREST(b *testing.B) {
 	}
 	b.StopTimer()
 	rps := make([]float64, len(scenarios))
+	cpu := map[string]float64{} // total CPU per request, µs, by scenario
 	for i, s := range scenarios {
 		slices.Sort(lat[i])
 		n := float64(len(lat[i]))
@@ -200,6 +208,7 @@ func BenchmarkREST(b *testing.B) {
 		p50 := lat[i][len(lat[i])/2]
 		p99 := lat[i][len(lat[i])*99/100]
 		pgUS, goUS := float64(pgCPU[i].Microseconds())/n, float64(goCPU[i].Microseconds())/n
+		cpu[s.name] = pgUS + goUS
 		b.ReportMetric(rps[i], s.name+"-req/s")
 		b.ReportMetric(float64(p50.Microseconds())/1000, s.name+"-p50-ms")
 		b.ReportMetric(float64(p99.Microseconds())/1000, s.name+"-p99-ms")
@@ -211,6 +220,16 @@ func BenchmarkREST(b *testing.B) {
 	last := len(rps) - 1
 	b.ReportMetric(rps[0]/rps[last], "a/d")
 	fmt.Printf("(a)/(d) = %.2f\n", rps[0]/rps[last])
+	// (a) does at least what the 404 does (HTTP, middleware, load
+	// generator) and what caller-pipeline does (role and claims setup plus a
+	// statement as cheap as the floor's, coalesced). With both cores busy,
+	// throughput goes as 1/CPU per request, so the floor's CPU over the sum
+	// of those two is about the best (a)/(d) any handler could reach here.
+	if http, caller, floor := cpu["http-only-404"], cpu["caller-pipeline"], cpu["d-pgx-floor"]; http > 0 && caller > 0 {
+		b.ReportMetric(floor/(http+caller), "a/d-bound")
+		fmt.Printf("(a)/(d) bound from its parts = %.2f (floor %.0f us of CPU per request; 404 %.0f us + caller pipeline %.0f us)\n",
+			floor/(http+caller), floor, http, caller)
+	}
 }
 
 // rawClient is the load generator's HTTP/1.1 client: keep-alive
